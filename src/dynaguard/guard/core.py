@@ -1,0 +1,101 @@
+"""``Guard``: the auth library's entry point, mountable in any FastAPI app.
+
+    guard = Guard(Settings())
+    app = FastAPI(lifespan=guard.lifespan)
+    guard.install(app)                       # problem handlers + the /auth router
+
+    @app.get("/reports")
+    async def reports(user: Annotated[Principal, guard.current_user(scopes=["reports:read"])]):
+        ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI
+
+from dynaguard.guard.deps import authenticator, bearer_scheme, require
+from dynaguard.guard.keyring import KeyRing, load_kek
+from dynaguard.guard.mail import Mailer, mailer_from_settings
+from dynaguard.guard.passwords import PROFILES, Passwords
+from dynaguard.guard.problems import install_problem_handlers
+from dynaguard.guard.routes import build_auth_router
+from dynaguard.guard.services import Services
+from dynaguard.guard.tokens import TokenService
+from dynaguard.settings import Settings
+from dynaguard.store.client import Dynamo, open_client
+from dynaguard.store.engine import LocalEngine
+from dynaguard.store.keys import KeyRepository
+from dynaguard.store.schema import ensure_table
+
+__all__ = ["Guard"]
+
+log = structlog.get_logger("dynaguard")
+
+
+class Guard:
+    """Authentication on DynamoDB for a FastAPI app: routes, dependencies and lifecycle."""
+
+    def __init__(self, settings: Settings, *, mailer: Mailer | None = None) -> None:
+        self.settings = settings
+        self._mailer = mailer
+        self._services: Services | None = None
+        self.engine: LocalEngine | None = None
+        self.kek_path: str | None = None
+        self._scheme = bearer_scheme("/auth/token")
+        self._authenticate = authenticator(self.services, self._scheme)
+        self.router: APIRouter = build_auth_router(self.services, self.current_user())
+
+    def services(self) -> Services:
+        """The running services; only available inside the lifespan."""
+        if self._services is None:
+            raise RuntimeError("the guard is not started: use Guard.lifespan in your app")
+        return self._services
+
+    def current_user(self, scopes: Sequence[str] = ()) -> Any:
+        """Dependency marker: a verified :class:`Principal` holding every scope in ``scopes``."""
+        return require(self._authenticate, scopes)
+
+    def install(self, app: FastAPI) -> None:
+        """Add the problem-details error handlers and the auth router to ``app``."""
+        install_problem_handlers(app)
+        app.include_router(self.router)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
+        """Connect to DynamoDB (or start the embedded engine), load keys, serve, clean up."""
+        async with contextlib.AsyncExitStack() as stack:
+            endpoint: str | None = self.settings.dynamodb_endpoint or None
+            if self.settings.embedded:
+                self.engine = LocalEngine()
+                self.engine.start()
+                stack.callback(self.engine.stop)
+                endpoint = self.engine.endpoint
+                log.info("embedded_dynamodb", endpoint=endpoint, data="in memory")
+            elif endpoint == "aws":
+                endpoint = None
+            client = await stack.enter_async_context(open_client(endpoint, self.settings.region))
+            db = Dynamo(client, self.settings.table)
+            await ensure_table(db)
+            kek, kek_path = load_kek(self.settings)
+            self.kek_path = str(kek_path) if kek_path else None
+            ring = KeyRing(KeyRepository(db), kek)
+            await ring.load()
+            profile = PROFILES[self.settings.argon2_profile]
+            passwords = Passwords(profile, self.settings.hash_concurrency)
+            stack.callback(passwords.close)
+            svc = Services(
+                settings=self.settings, db=db, passwords=passwords,
+                tokens=TokenService(self.settings, ring),
+                mailer=self._mailer or mailer_from_settings(self.settings),
+            )
+            self._services = svc
+            try:
+                yield
+            finally:
+                await svc.drain_mail()
+                self._services = None

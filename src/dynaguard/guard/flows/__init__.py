@@ -1,0 +1,1 @@
+"""One module per authentication flow; each takes the running ``Services``."""

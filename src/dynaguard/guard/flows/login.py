@@ -1,0 +1,90 @@
+"""Password login.
+
+Security-sensitive (CWE-287, CWE-208): unknown, wrong-password, disabled, unverified and
+corrupt accounts all cost two consistent reads and one Argon2 verification, and all end
+in the same ``AuthenticationFailed``. Keep the work identical on every failing branch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from dynaguard.errors import AuthenticationFailed, CorruptItem
+from dynaguard.guard.services import Services
+from dynaguard.guard.tokens import hash_token, new_opaque_token
+from dynaguard.store.items import SessionItem, UserItem
+from dynaguard.store.users import normalize_email
+
+__all__ = ["Client", "TokenPair", "authenticate_password", "login", "start_session"]
+
+log = structlog.get_logger("dynaguard.auth")
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is calling: for the session record, never for a decision."""
+
+    address: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def body(self) -> dict[str, object]:
+        return {"access_token": self.access_token, "token_type": "bearer",
+                "expires_in": self.expires_in, "refresh_token": self.refresh_token}
+
+
+async def _load_user(svc: Services, email: str) -> UserItem | None:
+    try:
+        user_id = await svc.users.user_id_for_email(email)
+        # An unclaimed email still costs a second read, of an id that cannot exist.
+        return await svc.users.get(user_id or f"absent-{uuid.uuid4().hex}")
+    except CorruptItem:
+        return None
+
+
+async def authenticate_password(svc: Services, email: str, password: str) -> UserItem:
+    """The account these credentials open, or AuthenticationFailed (always after one hash)."""
+    user = await _load_user(svc, normalize_email(email))
+    stored_hash = user.password_hash if user is not None else None
+    valid = await svc.passwords.verify(stored_hash, password)
+    if user is None or not valid or not user.enabled or not user.email_verified:
+        log.info("login_failed")
+        raise AuthenticationFailed
+    if svc.passwords.needs_rehash(user.password_hash):
+        await svc.users.set_password_hash(user, await svc.passwords.hash(password))
+    return user
+
+
+async def start_session(
+    svc: Services, user: UserItem, client: Client, *, scopes: Sequence[str] | None,
+    amr: Sequence[str],
+) -> tuple[SessionItem, TokenPair]:
+    """A new server-generated session (CWE-384) and its first token pair."""
+    granted = sorted(set(user.scopes) & set(scopes)) if scopes is not None else sorted(user.scopes)
+    session = svc.sessions.new_session(
+        user, scopes=granted, amr=amr, absolute_ttl=svc.settings.refresh_absolute_ttl,
+        user_agent=client.user_agent, address=client.address,
+    )
+    refresh = new_opaque_token()
+    await svc.sessions.create(session, hash_token(refresh), svc.settings.refresh_idle_ttl)
+    access = svc.tokens.issue_access(user.id, session.id, granted, amr)
+    log.info("login_succeeded", user_id=user.id, sid=session.id)
+    return session, TokenPair(access, refresh, svc.settings.access_ttl)
+
+
+async def login(
+    svc: Services, email: str, password: str, client: Client, scopes: Sequence[str] | None = None
+) -> TokenPair:
+    user = await authenticate_password(svc, email, password)
+    _, pair = await start_session(svc, user, client, scopes=scopes, amr=["pwd"])
+    return pair

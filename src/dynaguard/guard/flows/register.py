@@ -1,0 +1,40 @@
+"""Registration without enumeration (CWE-204).
+
+Security-sensitive: a new and an existing email take the same path: the policy check,
+one Argon2 hash, one transaction and one mail posted off the request path; the answer is
+the same ``202``. The existing owner gets a notice instead of a verification link.
+"""
+
+from __future__ import annotations
+
+from dynaguard.guard.policy import check_password
+from dynaguard.guard.services import Services
+from dynaguard.guard.tokens import hash_token, new_opaque_token
+from dynaguard.store.users import EmailTaken, normalize_email
+
+__all__ = ["VERIFY_PURPOSE", "register"]
+
+VERIFY_PURPOSE = "verify-email"
+
+
+async def register(svc: Services, email: str, password: str) -> None:
+    email = normalize_email(email)
+    check_password(password, email=email, settings=svc.settings)
+    password_hash = await svc.passwords.hash(password)
+    user = svc.users.new_user(email, password_hash, list(svc.settings.default_scopes))
+    token = new_opaque_token()
+    verify_put = svc.onetime.put(hash_token(token), VERIFY_PURPOSE, user.id,
+                                 svc.settings.verify_ttl)
+    try:
+        await svc.users.create(user, [verify_put])
+    except EmailTaken:
+        svc.post_mail(email, "Someone tried to register with your address",
+                      "An account with this address already exists, so no new account was "
+                      "created.\nIf this was you, sign in, or reset your password if you have "
+                      "forgotten it. If not, you can ignore this message.\n")
+        return
+    svc.post_mail(email, "Confirm your email address",
+                  "Confirm your address to activate your account:\n\n"
+                  f"{svc.link('/auth/verify-email', token)}\n\n"
+                  f"Token: {token}\n\nThe link works once and expires in "
+                  f"{svc.settings.verify_ttl // 3600} hours.\n")

@@ -1,0 +1,152 @@
+"""The signing-key ring: Ed25519 keys shared by every instance through the table.
+
+Security-sensitive: private keys leave this module only as AES-GCM ciphertext under the
+key-encryption key (KEK), bound to their ``kid``. Verification accepts only keys of this
+ring, looked up by ``kid``; an unknown ``kid`` triggers at most one rate-limited reload.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+from dynaguard.errors import StoreError
+from dynaguard.settings import Settings
+from dynaguard.store.items import KeyItem
+from dynaguard.store.keys import KeyRepository
+
+__all__ = ["KeyRing", "SigningKey", "load_kek"]
+
+log = structlog.get_logger("dynaguard.keys")
+RELOAD_INTERVAL_S = 10.0
+ALGORITHM = "EdDSA"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def load_kek(settings: Settings) -> tuple[bytes, Path | None]:
+    """The KEK from settings, or a local one generated once into a 0600 file (and its path)."""
+    if settings.kek is not None:
+        raw = base64.b64decode(settings.kek.get_secret_value() + "==", validate=False)
+        if len(raw) != 32:
+            raise ValueError("DYNAGUARD_KEK must be 32 bytes, base64-encoded")
+        return raw, None
+    path = settings.data_dir / "kek"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    raw = path.read_bytes()
+    if len(raw) != 32:
+        raise ValueError(f"key-encryption key file {path} is damaged")
+    return raw, path
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private: Ed25519PrivateKey | None
+    public: Ed25519PublicKey
+    created_at: int
+    expires_at: int | None
+
+    def jwk(self) -> dict[str, str]:
+        raw = self.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw), "kid": self.kid,
+                "alg": ALGORITHM, "use": "sig"}
+
+
+class KeyRing:
+    """Loads, creates and serves the ring's keys."""
+
+    def __init__(self, repo: KeyRepository, kek: bytes) -> None:
+        self._repo = repo
+        self._aead = AESGCM(kek)
+        self._keys: dict[str, SigningKey] = {}
+        self._loaded_at = 0.0
+
+    def _open(self, item: KeyItem) -> SigningKey:
+        raw_public = base64.urlsafe_b64decode(item.public_key + "==")
+        public = Ed25519PublicKey.from_public_bytes(raw_public)
+        blob = item.private_key_encrypted
+        try:
+            raw = self._aead.decrypt(blob[:12], blob[12:], item.kid.encode())
+        except InvalidTag:
+            # Another KEK wrote this key: it still verifies, but we cannot sign with it.
+            log.error("signing_key_undecryptable", kid=item.kid)
+            return SigningKey(item.kid, None, public, item.created_at, item.expires_at)
+        return SigningKey(item.kid, Ed25519PrivateKey.from_private_bytes(raw), public,
+                          item.created_at, item.expires_at)
+
+    def _seal(self, private: Ed25519PrivateKey, expires_at: int | None = None) -> KeyItem:
+        public_raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        kid = _b64(hashlib.sha256(public_raw).digest()[:16])
+        raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._aead.encrypt(nonce, raw, kid.encode())
+        return KeyItem(pk="KEYRING", sk=f"KEY#{kid}", kid=kid, alg=ALGORITHM,
+                       public_key=_b64(public_raw), private_key_encrypted=sealed,
+                       created_at=int(time.time()), expires_at=expires_at)
+
+    async def load(self) -> None:
+        """Read the ring; create its first key if the table has none."""
+        items = await self._repo.all()
+        if not items:
+            await self._repo.add(self._seal(Ed25519PrivateKey.generate()))
+            items = await self._repo.all()
+        self._keys = {item.kid: self._open(item) for item in items}
+        self._loaded_at = time.monotonic()
+
+    async def rotate(self, retire_after: int) -> SigningKey:
+        """Add a new signing key; older keys verify for ``retire_after`` seconds more."""
+        new = self._seal(Ed25519PrivateKey.generate())
+        await self._repo.add(new)
+        retire_at = int(time.time()) + retire_after
+        for item in await self._repo.all():
+            if item.kid != new.kid and (item.expires_at is None or item.expires_at > retire_at):
+                await self._repo.add_expiry(item.kid, retire_at)
+        await self.load()
+        return self._keys[new.kid]
+
+    def signing_key(self) -> SigningKey:
+        usable = [k for k in self._keys.values() if k.private is not None]
+        if not usable:
+            raise StoreError("no usable signing key")
+        return max(usable, key=lambda k: k.created_at)
+
+    async def verification_key(self, kid: str) -> Ed25519PublicKey | None:
+        """The public key for ``kid`` if it belongs to the ring and has not expired."""
+        key = self._keys.get(kid)
+        if key is None and time.monotonic() - self._loaded_at > RELOAD_INTERVAL_S:
+            await self.load()
+            key = self._keys.get(kid)
+        if key is None or (key.expires_at is not None and key.expires_at <= time.time()):
+            return None
+        return key.public
+
+    def keys(self) -> list[SigningKey]:
+        return sorted(self._keys.values(), key=lambda k: k.created_at)
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        now = time.time()
+        return {"keys": [k.jwk() for k in self.keys()
+                         if k.expires_at is None or k.expires_at > now]}

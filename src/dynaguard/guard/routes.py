@@ -1,0 +1,135 @@
+"""The auth router: registration, login, tokens, sessions and the caller's profile."""
+
+# No `from __future__ import annotations` here: FastAPI must see the route-local
+# `Annotated` aliases as objects, not as names it cannot resolve.
+
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from dynaguard.errors import NotFound
+from dynaguard.guard.flows.login import Client, login
+from dynaguard.guard.flows.refresh import refresh
+from dynaguard.guard.flows.register import register
+from dynaguard.guard.flows.verify_email import verify_email
+from dynaguard.guard.principal import Principal
+from dynaguard.guard.schemas import (
+    AcceptedBody,
+    LoginBody,
+    MeBody,
+    RefreshBody,
+    RegisterBody,
+    SessionBody,
+    TokenPairBody,
+    VerifyEmailBody,
+)
+from dynaguard.guard.services import Services
+
+__all__ = ["PUBLIC_ROUTES", "build_auth_router"]
+
+# Every route not listed here must demand a valid token (CWE-306); a test enforces it.
+PUBLIC_ROUTES = frozenset({
+    ("POST", "/auth/register"), ("POST", "/auth/verify-email"), ("POST", "/auth/login"),
+    ("POST", "/auth/token"), ("POST", "/auth/refresh"), ("GET", "/.well-known/jwks.json"),
+})
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _client(request: Request) -> Client:
+    address = request.client.host if request.client else ""
+    return Client(address=address, user_agent=request.headers.get("user-agent", ""))
+
+
+def build_auth_router(services: Any, current_user: Any) -> APIRouter:
+    """The ``/auth`` routes; ``services`` returns the running Services, ``current_user``
+    is the authentication dependency marker."""
+    router = APIRouter(tags=["auth"])
+    Svc = Annotated[Services, Depends(services)]  # noqa: N806 -- a type alias
+    User = Annotated[Principal, current_user]  # noqa: N806
+
+    @router.post("/auth/register", status_code=202, response_model=AcceptedBody)
+    async def register_route(body: RegisterBody, svc: Svc) -> AcceptedBody:
+        """Create an account; the answer is the same whether or not the email exists."""
+        await register(svc, body.email, body.password)
+        return AcceptedBody()
+
+    @router.post("/auth/verify-email", status_code=204)
+    async def verify_email_route(body: VerifyEmailBody, svc: Svc) -> Response:
+        await verify_email(svc, body.token)
+        return Response(status_code=204)
+
+    @router.post("/auth/login", response_model=TokenPairBody)
+    async def login_route(body: LoginBody, request: Request, svc: Svc, response: Response) -> Any:
+        scopes = body.scope.split() if body.scope is not None else None
+        pair = await login(svc, body.email, body.password, _client(request), scopes)
+        response.headers.update(NO_STORE)
+        return pair.body()
+
+    @router.post("/auth/token", response_model=TokenPairBody)
+    async def token_route(
+        form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, svc: Svc,
+        response: Response,
+    ) -> Any:
+        """OAuth2 password grant, for Swagger's Authorize button and OAuth2 clients."""
+        pair = await login(svc, form.username, form.password, _client(request),
+                           form.scopes or None)
+        response.headers.update(NO_STORE)
+        return pair.body()
+
+    @router.post("/auth/refresh", response_model=TokenPairBody)
+    async def refresh_route(body: RefreshBody, svc: Svc, response: Response) -> Any:
+        """Exchange a refresh token for a new pair; a replayed token ends its session."""
+        pair = await refresh(svc, body.refresh_token)
+        response.headers.update(NO_STORE)
+        return pair.body()
+
+    @router.post("/auth/logout", status_code=204)
+    async def logout_route(user: User, svc: Svc) -> Response:
+        await svc.sessions.revoke(user.session.id)
+        return Response(status_code=204)
+
+    @router.post("/auth/logout-all", status_code=204)
+    async def logout_all_route(user: User, svc: Svc) -> Response:
+        """End every session of the account, this one included."""
+        await svc.users.bump_credentials_version(user.id)
+        return Response(status_code=204)
+
+    @router.get("/auth/me", response_model=MeBody)
+    async def me_route(user: User) -> MeBody:
+        u = user.user
+        return MeBody(id=u.id, email=u.email, email_verified=u.email_verified,
+                      scopes=sorted(u.scopes), mfa_enabled=u.mfa_enabled,
+                      created_at=_iso(u.created_at))
+
+    @router.get("/auth/sessions", response_model=list[SessionBody])
+    async def sessions_route(user: User, svc: Svc) -> list[SessionBody]:
+        sessions = await svc.sessions.list_for_user(user.id)
+        return [
+            SessionBody(id=s.id, current=s.id == user.session.id, created_at=_iso(s.created_at),
+                        last_used_at=_iso(s.last_used_at), user_agent=s.user_agent,
+                        address=s.address, scopes=s.scopes)
+            for s in sessions if s.credentials_version == user.user.credentials_version
+        ]
+
+    @router.delete("/auth/sessions/{sid}", status_code=204)
+    async def delete_session_route(sid: str, user: User, svc: Svc) -> Response:
+        """End one of your own sessions; anyone else's is reported as not found."""
+        session = await svc.sessions.get(sid[:64])
+        if session is None or session.user_id != user.id or session.revoked:
+            raise NotFound("No such session.")
+        await svc.sessions.revoke(session.id)
+        return Response(status_code=204)
+
+    @router.get("/.well-known/jwks.json", tags=["keys"])
+    async def jwks_route(svc: Svc) -> dict[str, list[dict[str, str]]]:
+        """Public keys that verify our access tokens."""
+        return svc.tokens.ring.jwks()
+
+    return router

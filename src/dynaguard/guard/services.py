@@ -1,0 +1,66 @@
+"""The guard's running parts, created once at startup and shared by every request."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import aiosmtplib
+import structlog
+
+from dynaguard.guard.mail import Mailer, build_message
+from dynaguard.guard.passwords import Passwords
+from dynaguard.guard.tokens import TokenService
+from dynaguard.settings import Settings
+from dynaguard.store.client import Dynamo
+from dynaguard.store.notes import NoteRepository
+from dynaguard.store.onetime import OneTimeTokenRepository
+from dynaguard.store.sessions import SessionRepository
+from dynaguard.store.users import UserRepository
+
+__all__ = ["Services"]
+
+log = structlog.get_logger("dynaguard.mail")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Dynamo
+    passwords: Passwords
+    tokens: TokenService
+    mailer: Mailer
+    users: UserRepository = field(init=False)
+    sessions: SessionRepository = field(init=False)
+    onetime: OneTimeTokenRepository = field(init=False)
+    notes: NoteRepository = field(init=False)
+    _mail_tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.users = UserRepository(self.db)
+        self.sessions = SessionRepository(self.db)
+        self.onetime = OneTimeTokenRepository(self.db)
+        self.notes = NoteRepository(self.db)
+
+    def post_mail(self, to: str, subject: str, text: str) -> None:
+        """Send a mail off the request path, so no response waits on (or times) delivery."""
+        message = build_message(f"{self.settings.service_name} <no-reply@dynaguard.local>",
+                                to, subject, text)
+        task = asyncio.create_task(self._deliver(message))
+        self._mail_tasks.add(task)
+        task.add_done_callback(self._mail_tasks.discard)
+
+    async def _deliver(self, message: EmailMessage) -> None:
+        try:
+            await self.mailer.send(message)
+        except (OSError, aiosmtplib.SMTPException) as error:
+            log.error("mail_failed", error=type(error).__name__)
+
+    async def drain_mail(self) -> None:
+        """Wait for mails still being delivered (at shutdown)."""
+        if self._mail_tasks:
+            await asyncio.gather(*self._mail_tasks, return_exceptions=True)
+
+    def link(self, path: str, token: str) -> str:
+        return f"{self.settings.public_url.rstrip('/')}{path}?token={token}"

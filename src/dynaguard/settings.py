@@ -1,0 +1,107 @@
+"""Service settings, read from ``DYNAGUARD_*`` variables and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Argon2ProfileName", "Settings", "describe_validation_error"]
+
+Argon2ProfileName = Literal["rfc9106-low-memory", "owasp-minimum", "insecure-test-only"]
+
+
+def _default_data_dir() -> Path:
+    return Path(user_data_dir("dynaguard", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything the guard needs to run; bad values fail at start, never later."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DYNAGUARD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    dynamodb_endpoint: str = Field(
+        "", description="Empty: an embedded local engine. A URL: that engine. `aws`: AWS itself."
+    )
+    region: str = Field("us-east-1", description="AWS region of the table.")
+    table: str = Field("dynaguard", min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")
+    issuer: str = Field("http://127.0.0.1:8000", min_length=1, description="JWT `iss`.")
+    audience: str = Field("dynaguard", min_length=1, description="JWT `aud`.")
+    access_ttl: int = Field(300, ge=30, le=3600, description="Access-token lifetime, seconds.")
+    refresh_idle_ttl: int = Field(86_400, ge=300, description="Refresh idle expiry, seconds.")
+    refresh_absolute_ttl: int = Field(604_800, ge=300, description="Session lifetime, seconds.")
+    verify_ttl: int = Field(86_400, ge=300, description="Email-verification link lifetime.")
+    mail_url: str = Field("", description="`file:///dir` (default: data dir) or `smtp://host:port`.")
+    public_url: str = Field("http://127.0.0.1:8000", description="Base of links in mails.")
+    default_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["notes:read", "notes:write"],
+        description="Scopes a new account receives, separated by spaces or commas.",
+    )
+    password_min_length: int = Field(12, ge=8, le=64)
+    argon2_profile: Argon2ProfileName = "rfc9106-low-memory"
+    hash_concurrency: int = Field(
+        default_factory=lambda: max(2, os.cpu_count() or 2), ge=1, le=64,
+        description="Password hashes computed at once; bounds memory under a login flood.",
+    )
+    kek: SecretStr | None = Field(
+        None, description="Base64 32-byte key that encrypts signing keys at rest."
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    history: Path | None = Field(None, description="The scan history's SQLite file.")
+    service_name: str = "dynaguard"
+
+    @field_validator("default_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s for s in value.replace(",", " ").split() if s]
+        return value
+
+    @field_validator("dynamodb_endpoint")
+    @classmethod
+    def _endpoint_shape(cls, value: str) -> str:
+        if value and value != "aws" and not value.startswith(("http://", "https://")):
+            raise ValueError("must be empty, `aws`, or an http(s) URL")
+        return value
+
+    @field_validator("mail_url")
+    @classmethod
+    def _mail_shape(cls, value: str) -> str:
+        if value and not value.startswith(("file://", "smtp://", "smtps://")):
+            raise ValueError("must be file:///dir or smtp://host:port")
+        return value
+
+    @model_validator(mode="after")
+    def _ttl_order(self) -> Settings:
+        if self.refresh_idle_ttl > self.refresh_absolute_ttl:
+            raise ValueError("refresh_idle_ttl must not exceed refresh_absolute_ttl")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when the guard should run its own in-memory DynamoDB engine."""
+        return not self.dynamodb_endpoint
+
+    @property
+    def outbox_dir(self) -> Path | None:
+        """Directory of the file outbox, or None when mail goes over SMTP."""
+        if not self.mail_url:
+            return self.data_dir / "outbox"
+        if self.mail_url.startswith("file://"):
+            return Path(self.mail_url.removeprefix("file://"))
+        return None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming each bad setting and why, never echoing a value."""
+    parts = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "settings"
+        parts.append(f"DYNAGUARD_{field.upper()}: {item['msg']}")
+    return "invalid settings: " + "; ".join(parts)

@@ -1,0 +1,1 @@
+"""DynamoDB storage: one client per process, a single table, one repository per entity."""

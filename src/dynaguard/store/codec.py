@@ -1,0 +1,72 @@
+"""Conversion between DynamoDB attribute values and plain Python values.
+
+Numbers come back as ``int`` only when integral; anything else stays a ``Decimal`` so
+a strict model refuses it instead of silently rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["AttributeValue", "Item", "decode_item", "encode_item", "encode_value"]
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+
+
+def encode_value(value: object) -> AttributeValue:  # noqa: PLR0911 -- one branch per type
+    """Encode one Python value as a DynamoDB attribute value."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes):
+        return {"B": value}
+    if isinstance(value, list | tuple):
+        return {"L": [encode_value(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {str(k): encode_value(v) for k, v in value.items()}}
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def encode_item(values: dict[str, object]) -> Item:
+    """Encode a mapping of attribute names to values, dropping ``None``s."""
+    return {k: encode_value(v) for k, v in values.items() if v is not None}
+
+
+def _decode_number(text: str) -> int | Decimal:
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else number
+
+
+def decode_value(value: object) -> object:  # noqa: PLR0911 -- one branch per type
+    """Decode one attribute value; an unknown shape decodes to itself and fails validation."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    ((kind, inner),) = value.items()
+    if kind in ("S", "BOOL", "B"):
+        return inner
+    if kind == "N" and isinstance(inner, str):
+        return _decode_number(inner)
+    if kind == "NULL":
+        return None
+    if kind == "L" and isinstance(inner, list):
+        return [decode_value(v) for v in inner]
+    if kind == "M" and isinstance(inner, dict):
+        return {k: decode_value(v) for k, v in inner.items()}
+    if kind == "SS" and isinstance(inner, list):
+        return list(inner)
+    if kind == "NS" and isinstance(inner, list):
+        return [_decode_number(v) for v in inner]
+    return value
+
+
+def decode_item(item: Mapping[str, Any]) -> dict[str, object]:
+    """Decode a whole item into plain values ready for a Pydantic model."""
+    return {k: decode_value(v) for k, v in item.items()}

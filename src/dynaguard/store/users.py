@@ -1,0 +1,129 @@
+"""Users and their email claims.
+
+An email belongs to at most one account: the user item and its claim item are written in
+one ``TransactWriteItems``, each guarded by ``attribute_not_exists``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+
+from botocore.exceptions import ClientError
+
+from dynaguard.store.client import Dynamo, cancellation_codes, error_code
+from dynaguard.store.codec import encode_item
+from dynaguard.store.items import EmailClaimItem, UserItem, parse_item
+from dynaguard.store.schema import claim_key, user_key
+
+__all__ = ["EmailTaken", "UserRepository", "normalize_email"]
+
+
+class EmailTaken(Exception):
+    """The email already belongs to an account."""
+
+
+def normalize_email(email: str) -> str:
+    """The form an email is stored and looked up in."""
+    return email.strip().lower()
+
+
+class UserRepository:
+    def __init__(self, db: Dynamo) -> None:
+        self.db = db
+
+    def new_user(self, email: str, password_hash: str, scopes: list[str]) -> UserItem:
+        uid = uuid.uuid4().hex
+        return UserItem(
+            pk=f"USER#{uid}", sk="PROFILE", gsi1pk="USERS", gsi1sk=email, id=uid, email=email,
+            password_hash=password_hash, enabled=True, email_verified=False, scopes=scopes,
+            credentials_version=0, mfa_enabled=False, created_at=int(time.time()),
+        )
+
+    def create_puts(self, user: UserItem) -> list[dict[str, object]]:
+        """Transaction items that create ``user`` and claim its email, both only if new."""
+        claim = EmailClaimItem(pk=f"EMAIL#{user.email}", sk="CLAIM", user_id=user.id)
+        return [
+            {"Put": {"TableName": self.db.table, "Item": encode_item(claim.model_dump()),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.db.table, "Item": encode_item(user.model_dump()),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+
+    async def create(self, user: UserItem, extra: Sequence[dict[str, object]] = ()) -> None:
+        """Create the user (and ``extra`` writes) atomically; raise EmailTaken on a clash."""
+        items = [*self.create_puts(user), *extra]
+        try:
+            await self.db.call(self.db.client.transact_write_items, TransactItems=items)
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException" and (
+                cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]
+            ):
+                raise EmailTaken from None
+            raise
+
+    async def user_id_for_email(self, email: str) -> str | None:
+        """The id claiming ``email``, read consistently; None when unclaimed."""
+        found = await self.db.call(
+            self.db.client.get_item, TableName=self.db.table, Key=claim_key(email),
+            ConsistentRead=True,
+        )
+        if "Item" not in found:
+            return None
+        return parse_item(EmailClaimItem, found["Item"]).user_id
+
+    async def get(self, user_id: str) -> UserItem | None:
+        """The user, read consistently; None when absent. Corrupt items raise."""
+        found = await self.db.call(
+            self.db.client.get_item, TableName=self.db.table, Key=user_key(user_id),
+            ConsistentRead=True,
+        )
+        if "Item" not in found:
+            return None
+        return parse_item(UserItem, found["Item"])
+
+    async def set_password_hash(self, user: UserItem, new_hash: str) -> bool:
+        """Replace the hash only if it is still the one we read (a rehash must not race)."""
+        try:
+            await self.db.call(
+                self.db.client.update_item, TableName=self.db.table, Key=user_key(user.id),
+                UpdateExpression="SET password_hash = :new",
+                ConditionExpression="password_hash = :old",
+                ExpressionAttributeValues={":new": {"S": new_hash},
+                                           ":old": {"S": user.password_hash}},
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    async def set_enabled(self, user_id: str, enabled: bool) -> None:
+        """Enable or disable an account; a disabled user's tokens fail on the next request."""
+        await self.db.call(
+            self.db.client.update_item, TableName=self.db.table, Key=user_key(user_id),
+            UpdateExpression="SET enabled = :e ADD credentials_version :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":e": {"BOOL": enabled}, ":one": {"N": "1"}},
+        )
+
+    async def bump_credentials_version(self, user_id: str) -> int:
+        """Invalidate every session of the user at once; returns the new version."""
+        result = await self.db.call(
+            self.db.client.update_item, TableName=self.db.table, Key=user_key(user_id),
+            UpdateExpression="ADD credentials_version :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(result["Attributes"]["credentials_version"]["N"])
+
+    def verify_email_update(self, user_id: str) -> dict[str, object]:
+        """Transaction item marking the user's email as verified."""
+        return {"Update": {
+            "TableName": self.db.table, "Key": user_key(user_id),
+            "UpdateExpression": "SET email_verified = :t",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":t": {"BOOL": True}},
+        }}

@@ -1,0 +1,141 @@
+"""Shared fixtures: a real DynamoDB engine (moto's server) spoken to over HTTP, a fresh
+table per test, and the guard app driven through ``httpx.ASGITransport``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dynaguard.guard.app import create_app
+from dynaguard.guard.services import Services
+from dynaguard.settings import Settings
+from dynaguard.store.engine import free_port
+from dynaguard.store.items import UserItem
+
+TEST_PASSWORD = "quiet-harbor-lantern-97"
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """A moto server in its own process, or the one named by DYNAGUARD_TEST_DYNAMODB."""
+    given = os.environ.get("DYNAGUARD_TEST_DYNAMODB")
+    if given:
+        yield given
+        return
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603 -- our own interpreter, fixed arguments
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(endpoint + "/moto-api/", timeout=1)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("moto server did not start") from None
+            time.sleep(0.1)
+    yield endpoint
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def settings(dynamodb_endpoint: str, tmp_path: Path) -> Settings:
+    """Settings for one test: its own table, outbox and data directory; cheap Argon2."""
+    return Settings(
+        dynamodb_endpoint=dynamodb_endpoint,
+        table=f"t-{uuid.uuid4().hex[:12]}",
+        argon2_profile="insecure-test-only",
+        mail_url=f"file://{tmp_path / 'outbox'}",
+        data_dir=tmp_path / "data",
+        hash_concurrency=4,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@dataclass
+class Harness:
+    """A running app, its services and an HTTP client speaking to it."""
+
+    client: httpx.AsyncClient
+    svc: Services
+    settings: Settings
+
+    @property
+    def outbox(self) -> Path:
+        assert self.settings.outbox_dir is not None
+        return self.settings.outbox_dir
+
+    async def mails_to(self, address: str, count: int = 1, wait_s: float = 5.0) -> list[Message]:
+        """Wait for ``count`` mails to ``address`` in the file outbox."""
+        await self.svc.drain_mail()
+        deadline = time.monotonic() + wait_s
+        while True:
+            found = []
+            if self.outbox.exists():
+                for path in sorted(self.outbox.glob("*.eml")):
+                    mail = message_from_bytes(path.read_bytes())
+                    if mail["To"] == address:
+                        found.append(mail)
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.05)
+
+    async def login(self, email: str, password: str = TEST_PASSWORD) -> dict[str, object]:
+        response = await self.client.post("/auth/login", json={"email": email,
+                                                               "password": password})
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+
+def bearer(token: object) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
+    app = create_app(settings)
+    guard = app.state.guard
+    async with guard.lifespan(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Harness(client=client, svc=guard.services(), settings=settings)
+
+
+MakeUser = Callable[..., Awaitable[UserItem]]
+
+
+@pytest.fixture
+def make_user(harness: Harness) -> MakeUser:
+    """Create an account directly in the table (verified and enabled unless told)."""
+
+    async def make(
+        email: str | None = None, password: str = TEST_PASSWORD, *, verified: bool = True,
+        enabled: bool = True, scopes: list[str] | None = None,
+    ) -> UserItem:
+        svc = harness.svc
+        address = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+        user = svc.users.new_user(address, await svc.passwords.hash(password),
+                                  scopes if scopes is not None else ["notes:read", "notes:write"])
+        user = user.model_copy(update={"email_verified": verified, "enabled": enabled})
+        await svc.users.create(user)
+        return user
+
+    return make
