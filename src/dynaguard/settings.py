@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Literal
@@ -49,6 +50,22 @@ class Settings(BaseSettings):
         default_factory=lambda: max(2, os.cpu_count() or 2), ge=1, le=64,
         description="Password hashes computed at once; bounds memory under a login flood.",
     )
+    throttle_free_failures: int = Field(
+        5, ge=1, le=100, description="Failures per identifier before delays start."
+    )
+    throttle_max_delay: int = Field(900, ge=1, description="Longest delay, seconds.")
+    throttle_lock_after: int = Field(
+        100, ge=10, le=10_000, description="Failures that lock an identifier until unlocked."
+    )
+    address_failure_limit: int = Field(
+        30, ge=1, description="Failures per client address and window (password spraying)."
+    )
+    address_window: int = Field(600, ge=10, description="Window of the per-address limit, s.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxy addresses or networks whose X-Forwarded-For is believed.",
+    )
+    audit_retention: int = Field(90 * 86_400, ge=86_400, description="Audit records kept, s.")
     kek: SecretStr | None = Field(
         None, description="Base64 32-byte key that encrypts signing keys at rest."
     )
@@ -56,11 +73,18 @@ class Settings(BaseSettings):
     history: Path | None = Field(None, description="The scan history's SQLite file.")
     service_name: str = "dynaguard"
 
-    @field_validator("default_scopes", mode="before")
+    @field_validator("default_scopes", "trusted_proxies", mode="before")
     @classmethod
     def _split_scopes(cls, value: object) -> object:
         if isinstance(value, str):
             return [s for s in value.replace(",", " ").split() if s]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)
         return value
 
     @field_validator("dynamodb_endpoint")

@@ -14,6 +14,7 @@ from dynaguard.errors import NotFound
 from dynaguard.guard.flows.login import Client, login
 from dynaguard.guard.flows.refresh import refresh
 from dynaguard.guard.flows.register import register
+from dynaguard.guard.flows.unlock import unlock
 from dynaguard.guard.flows.verify_email import verify_email
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import (
@@ -27,13 +28,15 @@ from dynaguard.guard.schemas import (
     VerifyEmailBody,
 )
 from dynaguard.guard.services import Services
+from dynaguard.guard.throttle import client_address
 
 __all__ = ["PUBLIC_ROUTES", "build_auth_router"]
 
 # Every route not listed here must demand a valid token (CWE-306); a test enforces it.
 PUBLIC_ROUTES = frozenset({
     ("POST", "/auth/register"), ("POST", "/auth/verify-email"), ("POST", "/auth/login"),
-    ("POST", "/auth/token"), ("POST", "/auth/refresh"), ("GET", "/.well-known/jwks.json"),
+    ("POST", "/auth/token"), ("POST", "/auth/refresh"), ("POST", "/auth/unlock"),
+    ("GET", "/.well-known/jwks.json"),
 })
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -42,8 +45,8 @@ def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _client(request: Request) -> Client:
-    address = request.client.host if request.client else ""
+def _client(request: Request, svc: Services) -> Client:
+    address = client_address(request, svc.settings.trusted_proxies)
     return Client(address=address, user_agent=request.headers.get("user-agent", ""))
 
 
@@ -61,14 +64,20 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
         return AcceptedBody()
 
     @router.post("/auth/verify-email", status_code=204)
-    async def verify_email_route(body: VerifyEmailBody, svc: Svc) -> Response:
-        await verify_email(svc, body.token)
+    async def verify_email_route(body: VerifyEmailBody, request: Request, svc: Svc) -> Response:
+        await verify_email(svc, body.token, _client(request, svc).address)
+        return Response(status_code=204)
+
+    @router.post("/auth/unlock", status_code=204)
+    async def unlock_route(body: VerifyEmailBody, svc: Svc) -> Response:
+        """Lift a sign-in lock with the token mailed to the account's owner."""
+        await unlock(svc, body.token)
         return Response(status_code=204)
 
     @router.post("/auth/login", response_model=TokenPairBody)
     async def login_route(body: LoginBody, request: Request, svc: Svc, response: Response) -> Any:
         scopes = body.scope.split() if body.scope is not None else None
-        pair = await login(svc, body.email, body.password, _client(request), scopes)
+        pair = await login(svc, body.email, body.password, _client(request, svc), scopes)
         response.headers.update(NO_STORE)
         return pair.body()
 
@@ -78,7 +87,7 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
         response: Response,
     ) -> Any:
         """OAuth2 password grant, for Swagger's Authorize button and OAuth2 clients."""
-        pair = await login(svc, form.username, form.password, _client(request),
+        pair = await login(svc, form.username, form.password, _client(request, svc),
                            form.scopes or None)
         response.headers.update(NO_STORE)
         return pair.body()
@@ -93,12 +102,14 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
     @router.post("/auth/logout", status_code=204)
     async def logout_route(user: User, svc: Svc) -> Response:
         await svc.sessions.revoke(user.session.id)
+        await svc.audit.record("logout", user_id=user.id, sid=user.session.id)
         return Response(status_code=204)
 
     @router.post("/auth/logout-all", status_code=204)
     async def logout_all_route(user: User, svc: Svc) -> Response:
         """End every session of the account, this one included."""
         await svc.users.bump_credentials_version(user.id)
+        await svc.audit.record("logout_all", user_id=user.id)
         return Response(status_code=204)
 
     @router.get("/auth/me", response_model=MeBody)
@@ -125,6 +136,7 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
         if session is None or session.user_id != user.id or session.revoked:
             raise NotFound("No such session.")
         await svc.sessions.revoke(session.id)
+        await svc.audit.record("session_revoked", user_id=user.id, sid=session.id)
         return Response(status_code=204)
 
     @router.get("/.well-known/jwks.json", tags=["keys"])

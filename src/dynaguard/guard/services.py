@@ -11,9 +11,12 @@ import structlog
 
 from dynaguard.guard.mail import Mailer, build_message
 from dynaguard.guard.passwords import Passwords
+from dynaguard.guard.throttle import Throttle
 from dynaguard.guard.tokens import TokenService
 from dynaguard.settings import Settings
+from dynaguard.store.audit import AuditRepository
 from dynaguard.store.client import Dynamo
+from dynaguard.store.counters import CounterRepository
 from dynaguard.store.notes import NoteRepository
 from dynaguard.store.onetime import OneTimeTokenRepository
 from dynaguard.store.sessions import SessionRepository
@@ -35,6 +38,8 @@ class Services:
     sessions: SessionRepository = field(init=False)
     onetime: OneTimeTokenRepository = field(init=False)
     notes: NoteRepository = field(init=False)
+    audit: AuditRepository = field(init=False)
+    throttle: Throttle = field(init=False)
     _mail_tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
@@ -42,12 +47,17 @@ class Services:
         self.sessions = SessionRepository(self.db)
         self.onetime = OneTimeTokenRepository(self.db)
         self.notes = NoteRepository(self.db)
+        self.audit = AuditRepository(self.db, self.settings.audit_retention)
+        self.throttle = Throttle(CounterRepository(self.db), self.settings)
 
     def post_mail(self, to: str, subject: str, text: str) -> None:
         """Send a mail off the request path, so no response waits on (or times) delivery."""
         message = build_message(f"{self.settings.service_name} <no-reply@dynaguard.local>",
                                 to, subject, text)
-        task = asyncio.create_task(self._deliver(message))
+        self.background(asyncio.create_task(self._deliver(message)))
+
+    def background(self, task: asyncio.Task[None]) -> None:
+        """Keep a reference to work done off the request path until it ends."""
         self._mail_tasks.add(task)
         task.add_done_callback(self._mail_tasks.discard)
 
@@ -59,8 +69,8 @@ class Services:
 
     async def drain_mail(self) -> None:
         """Wait for mails still being delivered (at shutdown)."""
-        if self._mail_tasks:
-            await asyncio.gather(*self._mail_tasks, return_exceptions=True)
+        while self._mail_tasks:
+            await asyncio.gather(*list(self._mail_tasks), return_exceptions=True)
 
     def link(self, path: str, token: str) -> str:
         return f"{self.settings.public_url.rstrip('/')}{path}?token={token}"

@@ -19,6 +19,8 @@ from dynaguard.errors import CorruptItem
 from dynaguard.store.codec import decode_item
 
 __all__ = [
+    "AuditItem",
+    "CounterItem",
     "EmailClaimItem",
     "KeyItem",
     "NoteItem",
@@ -108,6 +110,21 @@ class KeyItem(StoredItem):
     public_key: str
     private_key_encrypted: bytes
     created_at: int
+
+
+class CounterItem(StoredItem):
+    failures: int = Field(ge=0)
+    last_failure_at: int
+
+
+class AuditItem(StoredItem):
+    gsi1pk: str
+    gsi1sk: str
+    event: str
+    user_id: str
+    address: str
+    at: int
+    detail: dict[str, str]
 
 
 class NoteItem(StoredItem):

@@ -11,17 +11,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import structlog
-
 from dynaguard.errors import AuthenticationFailed, CorruptItem
+from dynaguard.guard.flows.unlock import schedule_unlock_mail
 from dynaguard.guard.services import Services
+from dynaguard.guard.throttle import Attempt
 from dynaguard.guard.tokens import hash_token, new_opaque_token
 from dynaguard.store.items import SessionItem, UserItem
 from dynaguard.store.users import normalize_email
 
 __all__ = ["Client", "TokenPair", "authenticate_password", "login", "start_session"]
-
-log = structlog.get_logger("dynaguard.auth")
 
 
 @dataclass(frozen=True)
@@ -52,14 +50,28 @@ async def _load_user(svc: Services, email: str) -> UserItem | None:
         return None
 
 
-async def authenticate_password(svc: Services, email: str, password: str) -> UserItem:
-    """The account these credentials open, or AuthenticationFailed (always after one hash)."""
-    user = await _load_user(svc, normalize_email(email))
+async def authenticate_password(
+    svc: Services, email: str, password: str, client: Client
+) -> UserItem:
+    """The account these credentials open, or AuthenticationFailed.
+
+    Throttled per submitted email and per address before any work; every failure costs
+    the same reads, one hash, two counter updates and one audit record.
+    """
+    address = normalize_email(email)
+    attempt = Attempt("login", address, client.address)
+    await svc.throttle.check(attempt)
+    user = await _load_user(svc, address)
     stored_hash = user.password_hash if user is not None else None
     valid = await svc.passwords.verify(stored_hash, password)
     if user is None or not valid or not user.enabled or not user.email_verified:
-        log.info("login_failed")
+        failures = await svc.throttle.failed(attempt)
+        await svc.audit.record("login_failed", user_id=user.id if user else None,
+                               address=client.address, failures=str(failures))
+        if failures == svc.settings.throttle_lock_after and user is not None:
+            schedule_unlock_mail(svc, user)
         raise AuthenticationFailed
+    await svc.throttle.succeeded(attempt)
     if svc.passwords.needs_rehash(user.password_hash):
         await svc.users.set_password_hash(user, await svc.passwords.hash(password))
     return user
@@ -78,13 +90,14 @@ async def start_session(
     refresh = new_opaque_token()
     await svc.sessions.create(session, hash_token(refresh), svc.settings.refresh_idle_ttl)
     access = svc.tokens.issue_access(user.id, session.id, granted, amr)
-    log.info("login_succeeded", user_id=user.id, sid=session.id)
+    await svc.audit.record("login_succeeded", user_id=user.id, address=client.address,
+                           sid=session.id, amr=" ".join(amr))
     return session, TokenPair(access, refresh, svc.settings.access_ttl)
 
 
 async def login(
     svc: Services, email: str, password: str, client: Client, scopes: Sequence[str] | None = None
 ) -> TokenPair:
-    user = await authenticate_password(svc, email, password)
+    user = await authenticate_password(svc, email, password, client)
     _, pair = await start_session(svc, user, client, scopes=scopes, amr=["pwd"])
     return pair

@@ -34,9 +34,10 @@ def session_is_live(session: SessionItem | None, user: UserItem | None) -> bool:
     )
 
 
-async def _revoke_family(svc: Services, sid: str) -> None:
+async def _revoke_family(svc: Services, sid: str, user_id: str) -> None:
     log.warning("refresh_token_reuse", sid=sid)
     await svc.sessions.revoke(sid)
+    await svc.audit.record("refresh_token_reuse", user_id=user_id, sid=sid)
 
 
 async def refresh(svc: Services, token: str) -> TokenPair:
@@ -51,7 +52,7 @@ async def refresh(svc: Services, token: str) -> TokenPair:
     except CorruptItem:
         raise AuthenticationFailed from None
     if item.used:
-        await _revoke_family(svc, item.session_id)
+        await _revoke_family(svc, item.session_id, item.user_id)
         raise AuthenticationFailed
     if session is None or user is None or not session_is_live(session, user):
         raise AuthenticationFailed
@@ -61,7 +62,7 @@ async def refresh(svc: Services, token: str) -> TokenPair:
                                   svc.settings.refresh_idle_ttl, user.credentials_version)
     except RefreshRace:
         # Lost a race for this token: another holder spent it first. Treat it as reuse.
-        await _revoke_family(svc, session.id)
+        await _revoke_family(svc, session.id, user.id)
         raise AuthenticationFailed from None
     access = svc.tokens.issue_access(user.id, session.id, session.scopes, session.amr)
     return TokenPair(access, new_token, svc.settings.access_ttl)
