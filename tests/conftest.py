@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from dynaguard.guard.app import create_app
 from dynaguard.guard.services import Services
@@ -77,6 +78,7 @@ class Harness:
     client: httpx.AsyncClient
     svc: Services
     settings: Settings
+    app: FastAPI
 
     @property
     def outbox(self) -> Path:
@@ -117,7 +119,7 @@ async def harness(settings: Settings) -> AsyncIterator[Harness]:
     async with guard.lifespan(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Harness(client=client, svc=guard.services(), settings=settings)
+            yield Harness(client=client, svc=guard.services(), settings=settings, app=app)
 
 
 MakeUser = Callable[..., Awaitable[UserItem]]

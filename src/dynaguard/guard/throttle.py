@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import time
 from dataclasses import dataclass
 
@@ -98,9 +99,9 @@ class Throttle:
         if self.locked(ident.failures):
             raise TooManyRequests(self.settings.throttle_max_delay,
                                   "Too many attempts; follow the unlock link sent by mail.")
-        wait = ident.last_failure_at + self.delay_after(ident.failures) - now
+        wait = ident.last_failure_ms / 1000 + self.delay_after(ident.failures) - now
         if wait > 0:
-            raise TooManyRequests(int(wait) + 1)
+            raise TooManyRequests(math.ceil(wait))
 
     async def failed(self, attempt: Attempt) -> int:
         """Count a failure against the identifier and the address; returns the identifier's

@@ -43,12 +43,12 @@ class CounterRepository:
 
     async def add_failure(self, counter: dict[str, dict[str, str]], ttl: int) -> int:
         """Count one failure; returns the new total."""
-        now = int(time.time())
+        now = time.time()
         result = await self.db.call(
             self.db.client.update_item, TableName=self.db.table, Key=counter,
-            UpdateExpression="ADD failures :one SET last_failure_at = :now, expires_at = :exp",
-            ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)},
-                                       ":exp": {"N": str(now + ttl)}},
+            UpdateExpression="ADD failures :one SET last_failure_ms = :now, expires_at = :exp",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(int(now * 1000))},
+                                       ":exp": {"N": str(int(now) + ttl)}},
             ReturnValues="ALL_NEW",
         )
         return parse_item(CounterItem, result["Attributes"]).failures

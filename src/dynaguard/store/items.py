@@ -114,7 +114,7 @@ class KeyItem(StoredItem):
 
 class CounterItem(StoredItem):
     failures: int = Field(ge=0)
-    last_failure_at: int
+    last_failure_ms: int
 
 
 class AuditItem(StoredItem):

@@ -1,0 +1,5 @@
+"""``python -m dynaguard``: the command line."""
+
+from dynaguard.cli import main
+
+main()
