@@ -200,7 +200,7 @@ def user_add(
 
         async with _services(settings) as svc:
             address = normalize_email(email)
-            check_password(password, email=address, settings=settings)
+            await check_password(password, email=address, settings=settings)
             user = svc.users.new_user(address, await svc.passwords.hash(password),
                                       scope or list(settings.default_scopes))
             user = user.model_copy(update={"email_verified": True})

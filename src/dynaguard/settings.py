@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Proxy addresses or networks whose X-Forwarded-For is believed.",
     )
+    breached_check_url: str = Field(
+        "", description="Base URL of a Pwned-Passwords range API; empty turns the check off."
+    )
     audit_retention: int = Field(90 * 86_400, ge=86_400, description="Audit records kept, s.")
     kek: SecretStr | None = Field(
         None, description="Base64 32-byte key that encrypts signing keys at rest."

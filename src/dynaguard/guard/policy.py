@@ -16,6 +16,7 @@ from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from dynaguard.errors import InvalidRequest
+from dynaguard.guard.breached import BreachedPasswordCheck
 from dynaguard.guard.passwords import normalize_password
 from dynaguard.settings import Settings
 
@@ -65,8 +66,12 @@ def password_problems(password: str, *, email: str, settings: Settings) -> list[
     return problems
 
 
-def check_password(password: str, *, email: str, settings: Settings) -> None:
+async def check_password(password: str, *, email: str, settings: Settings) -> None:
     """Raise :class:`WeakPassword` listing the reasons when the policy refuses ``password``."""
     problems = password_problems(password, email=email, settings=settings)
+    if not problems and settings.breached_check_url:
+        seen = await BreachedPasswordCheck(settings.breached_check_url).times_seen(password)
+        if seen:
+            problems.append("has appeared in a known data breach")
     if problems:
         raise WeakPassword("The password was refused.", reasons=problems)

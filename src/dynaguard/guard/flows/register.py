@@ -19,7 +19,7 @@ VERIFY_PURPOSE = "verify-email"
 
 async def register(svc: Services, email: str, password: str) -> None:
     email = normalize_email(email)
-    check_password(password, email=email, settings=svc.settings)
+    await check_password(password, email=email, settings=svc.settings)
     password_hash = await svc.passwords.hash(password)
     user = svc.users.new_user(email, password_hash, list(svc.settings.default_scopes))
     token = new_opaque_token()
