@@ -165,3 +165,20 @@ async def test_token_endpoint_accepts_oauth2_form(harness: Harness, make_user: M
     assert (await harness.client.get("/notes", headers=bearer(access))).status_code == 200
     post = await harness.client.post("/notes", json={"text": "x"}, headers=bearer(access))
     assert post.status_code == 403
+
+
+async def test_oversized_body_is_refused_before_parsing(harness: Harness) -> None:
+    """A body over 64 KiB gets a 413 problem, not a parse of megabytes."""
+    huge = {"email": "a@example.com", "password": "x" * 200_000}
+    r = await harness.client.post("/auth/login", json=huge)
+    assert r.status_code == 413
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_auth_answers_are_not_cached(harness: Harness, make_user: MakeUser) -> None:
+    """Every /auth answer carries Cache-Control: no-store and nosniff."""
+    user = await make_user()
+    pair = await harness.login(user.email)
+    r = await harness.client.get("/auth/me", headers=bearer(pair["access_token"]))
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["x-content-type-options"] == "nosniff"

@@ -8,6 +8,7 @@ from dynaguard import __version__
 from dynaguard.guard.core import Guard
 from dynaguard.guard.demo import build_notes_router
 from dynaguard.guard.mail import Mailer
+from dynaguard.guard.middleware import BodyLimit, SecurityHeaders
 from dynaguard.settings import Settings
 
 __all__ = ["create_app"]
@@ -21,6 +22,8 @@ def create_app(settings: Settings, *, demo: bool = True, mailer: Mailer | None =
         description="Hardened authentication on DynamoDB.",
     )
     app.state.guard = guard
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
     guard.install(app)
     if demo:
         app.include_router(build_notes_router(

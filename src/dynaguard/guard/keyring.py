@@ -34,7 +34,8 @@ from dynaguard.store.keys import KeyRepository
 __all__ = ["KeyRing", "SigningKey", "load_kek"]
 
 log = structlog.get_logger("dynaguard.keys")
-RELOAD_INTERVAL_S = 10.0
+# An unknown kid reloads the ring at most this often, so random kids cannot flood the table.
+RELOAD_INTERVAL_S = 1.0
 ALGORITHM = "EdDSA"
 
 
@@ -51,8 +52,11 @@ def load_kek(settings: Settings) -> tuple[bytes, Path | None]:
         return raw, None
     path = settings.data_dir / "kek"
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made earlier, or by a process starting beside us
+    else:
         with os.fdopen(fd, "wb") as handle:
             handle.write(secrets.token_bytes(32))
     raw = path.read_bytes()
@@ -111,7 +115,7 @@ class KeyRing:
         """Read the ring; create its first key if the table has none."""
         items = await self._repo.all()
         if not items:
-            await self._repo.add(self._seal(Ed25519PrivateKey.generate()))
+            await self._repo.add_first(self._seal(Ed25519PrivateKey.generate()))
             items = await self._repo.all()
         self._keys = {item.kid: self._open(item) for item in items}
         self._loaded_at = time.monotonic()

@@ -50,6 +50,18 @@ def cancellation_codes(error: ClientError) -> list[str]:
     return [str(r.get("Code", "None")) for r in reasons]
 
 
+def cancelled_by_condition(error: ClientError) -> bool:
+    """True when a transaction was cancelled because a condition (or a concurrent
+    transaction on the same item) said no; raises StoreUnavailable when it was cancelled
+    for capacity, and False for any other error."""
+    if error_code(error) != "TransactionCanceledException":
+        return False
+    codes = set(cancellation_codes(error))
+    if codes & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
+        raise StoreUnavailable from None
+    return bool(codes & {"ConditionalCheckFailed", "TransactionConflict"})
+
+
 class Dynamo:
     """A DynamoDB client bound to one table, with outages mapped to ``StoreUnavailable``."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from dynaguard.store.client import Dynamo, error_code
+from dynaguard.store.client import Dynamo, cancelled_by_condition, error_code
 from dynaguard.store.codec import encode_item
 from dynaguard.store.items import KeyItem, parse_item
 
@@ -37,6 +37,23 @@ class KeyRepository:
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    async def add_first(self, key: KeyItem) -> bool:
+        """Store the ring's first key unless another instance did already (one marker item
+        makes concurrent first starts agree on a single key)."""
+        try:
+            await self.db.call(self.db.client.transact_write_items, TransactItems=[
+                {"Put": {"TableName": self.db.table,
+                         "Item": {"pk": {"S": "KEYRING"}, "sk": {"S": "INIT"}},
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.db.table, "Item": encode_item(key.model_dump()),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        except ClientError as error:
+            if cancelled_by_condition(error):
                 return False
             raise
         return True

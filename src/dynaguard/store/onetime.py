@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from botocore.exceptions import ClientError
 
-from dynaguard.store.client import Dynamo, error_code
+from dynaguard.store.client import Dynamo, cancelled_by_condition
 from dynaguard.store.codec import encode_item
 from dynaguard.store.items import OneTimeTokenItem, parse_item
 from dynaguard.store.schema import token_key
@@ -70,6 +70,6 @@ class OneTimeTokenRepository:
                 *effects,
             ])
         except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
+            if cancelled_by_condition(error):
                 raise TokenRefused from None
             raise

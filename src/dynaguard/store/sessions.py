@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from botocore.exceptions import ClientError
 
 from dynaguard.errors import StoreUnavailable
-from dynaguard.store.client import Dynamo, error_code
+from dynaguard.store.client import Dynamo, cancelled_by_condition, error_code
 from dynaguard.store.codec import encode_item
 from dynaguard.store.items import RefreshItem, SessionItem, UserItem, parse_item
 from dynaguard.store.schema import GSI1, refresh_key, session_key, user_key
@@ -124,7 +124,7 @@ class SessionRepository:
                 self._refresh_put(session, new_hash, idle_ttl),
             ])
         except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
+            if cancelled_by_condition(error):
                 raise RefreshRace from None
             raise
 

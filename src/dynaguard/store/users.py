@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from botocore.exceptions import ClientError
 
-from dynaguard.store.client import Dynamo, cancellation_codes, error_code
+from dynaguard.errors import StoreUnavailable
+from dynaguard.store.client import Dynamo, cancellation_codes, cancelled_by_condition, error_code
 from dynaguard.store.codec import encode_item
 from dynaguard.store.items import EmailClaimItem, UserItem, parse_item
 from dynaguard.store.schema import claim_key, user_key
@@ -57,11 +58,12 @@ class UserRepository:
         try:
             await self.db.call(self.db.client.transact_write_items, TransactItems=items)
         except ClientError as error:
-            if error_code(error) == "TransactionCanceledException" and (
-                cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]
-            ):
+            if not cancelled_by_condition(error):
+                raise
+            if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
                 raise EmailTaken from None
-            raise
+            # A concurrent registration of the same email holds the claim right now.
+            raise StoreUnavailable from None
 
     async def user_id_for_email(self, email: str) -> str | None:
         """The id claiming ``email``, read consistently; None when unclaimed."""
