@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from dynaguard.guard.tokens import REQUIRED_CLAIMS
 from tests.conftest import Harness, bearer
+from tests.guard.conftest import SharedApp
 from tests.guard.support import (
     Forge,
     assert_generic_401,
@@ -43,14 +44,15 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-async def target(shared_harness: Harness) -> Target:
-    user = await create_user(shared_harness)
-    other = await create_user(shared_harness)
-    pair = await shared_harness.login(user.email)
-    access = str(pair["access_token"])
-    sid = jwt.decode(access, options={"verify_signature": False})["sid"]
-    jwks = (await shared_harness.client.get("/.well-known/jwks.json")).json()
-    return Target(Forge(shared_harness, user.id, sid), access, jwks, other.id)
+async def target(shared_app: SharedApp) -> Target:
+    async with shared_app.harness() as harness:
+        user = await create_user(harness)
+        other = await create_user(harness)
+        pair = await harness.login(user.email)
+        access = str(pair["access_token"])
+        sid = jwt.decode(access, options={"verify_signature": False})["sid"]
+        jwks = (await harness.client.get("/.well-known/jwks.json")).json()
+        return Target(Forge(harness, user.id, sid), access, jwks, other.id)
 
 
 def _public_raw(t: Target) -> bytes:
@@ -159,3 +161,5 @@ async def test_bad_token_is_refused(shared_harness: Harness, target: Target, cas
     """A token that is wrong in one property gets the generic 401 at /auth/me."""
     token = CASES[case](target)
     assert_generic_401(await shared_harness.client.get("/auth/me", headers=bearer(token)))
+    genuine = await shared_harness.client.get("/auth/me", headers=bearer(target.access_token))
+    assert genuine.status_code == 200, "the session under attack must still be live"
