@@ -21,7 +21,7 @@ from dynaguard.settings import Settings, describe_validation_error
 __all__ = ["app", "main"]
 
 T = TypeVar("T")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # one message, one line, even in a pipe
 out = Console()
 app = typer.Typer(help="Hardened authentication for FastAPI on DynamoDB, and a scanner that "
                   "proves it.", no_args_is_help=True, pretty_exceptions_enable=False)

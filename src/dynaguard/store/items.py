@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dynaguard.errors import CorruptItem
 from dynaguard.store.codec import decode_item
@@ -70,6 +70,14 @@ class UserItem(StoredItem):
     mfa_enabled: bool
     created_at: int
 
+    @model_validator(mode="after")
+    def _key_names_this_user(self) -> UserItem:
+        # The id is what tokens and sessions are issued for: an item stored under one
+        # user's key but naming another must not open the account it names.
+        if (self.pk, self.sk) != (f"USER#{self.id}", "PROFILE"):
+            raise ValueError("the key does not match the id")
+        return self
+
 
 class EmailClaimItem(StoredItem):
     user_id: str
@@ -88,6 +96,12 @@ class SessionItem(StoredItem):
     last_used_at: int
     user_agent: str
     address: str
+
+    @model_validator(mode="after")
+    def _key_names_this_session(self) -> SessionItem:
+        if (self.pk, self.sk) != (f"SESSION#{self.id}", "SESSION"):
+            raise ValueError("the key does not match the id")
+        return self
 
 
 class RefreshItem(StoredItem):

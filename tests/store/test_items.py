@@ -1,0 +1,105 @@
+"""Stored-item models: a faithful item parses back to itself, an unfaithful one is corrupt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dynaguard.errors import CorruptItem
+from dynaguard.store.codec import encode_item
+from dynaguard.store.items import (
+    EmailClaimItem,
+    KeyItem,
+    NoteItem,
+    OneTimeTokenItem,
+    RefreshItem,
+    SessionItem,
+    StoredItem,
+    UserItem,
+    corrupt_item_count,
+    parse_item,
+)
+
+SECRET_HASH = "$argon2id$v=19$m=8,t=1,p=1$c2VjcmV0c2FsdA$aGFzaGhhc2hoYXNoaGFzaA"
+
+SAMPLES: list[StoredItem] = [
+    UserItem(pk="USER#u1", sk="PROFILE", gsi1pk="USERS", gsi1sk="a@example.com", id="u1",
+             email="a@example.com", password_hash=SECRET_HASH, enabled=True,
+             email_verified=False, scopes=["notes:read"], credentials_version=3,
+             mfa_enabled=False, created_at=1_700_000_000),
+    EmailClaimItem(pk="EMAIL#a@example.com", sk="CLAIM", user_id="u1"),
+    SessionItem(pk="SESSION#s1", sk="SESSION", gsi1pk="USER#u1", gsi1sk="SESSION#1#s1",
+                id="s1", user_id="u1", scopes=[], amr=["pwd"], credentials_version=0,
+                revoked=False, created_at=1, last_used_at=2, expires_at=3, user_agent="ua",
+                address="127.0.0.1"),
+    RefreshItem(pk="REFRESH#h", sk="REFRESH", session_id="s1", user_id="u1", used=True,
+                created_at=1, expires_at=2),
+    OneTimeTokenItem(pk="TOKEN#h", sk="TOKEN", purpose="verify-email", user_id="u1",
+                     used=False, created_at=1, expires_at=2),
+    KeyItem(pk="KEYRING", sk="KEY#k", kid="k", alg="EdDSA", public_key="cHVi",
+            private_key_encrypted=b"\x00\x01sealed", created_at=1),
+    NoteItem(pk="USER#u1", sk="NOTE#n1", id="n1", user_id="u1", text="hello", created_at=1),
+]
+
+
+def _int_fields(model: type[StoredItem]) -> list[str]:
+    return [name for name, field in model.model_fields.items()
+            if field.annotation in (int, int | None)]
+
+
+@pytest.mark.parametrize("item", SAMPLES, ids=lambda item: type(item).__name__)
+def test_stored_item_parses_back_to_itself(item: StoredItem) -> None:
+    """Every model survives encode → DynamoDB attribute values → parse unchanged."""
+    assert parse_item(type(item), encode_item(item.model_dump())) == item
+
+
+@pytest.mark.parametrize(("model", "field"), [
+    pytest.param(type(item), field, id=f"{type(item).__name__}.{field}")
+    for item in SAMPLES for field in _int_fields(type(item))
+])
+@pytest.mark.parametrize("number", ["1.5", "0.5", "-2.25", "1700000000.000001"])
+def test_fractional_number_in_an_int_field_is_corrupt(
+    model: type[StoredItem], field: str, number: str,
+) -> None:
+    """A Decimal that is not a whole number is refused, never rounded into an int."""
+    (sample,) = [item for item in SAMPLES if type(item) is model]
+    raw = encode_item(sample.model_dump())
+    raw[field] = {"N": number}
+    before = corrupt_item_count()
+    with pytest.raises(CorruptItem):
+        parse_item(model, raw)
+    assert corrupt_item_count() == before + 1
+
+
+def test_int_fields_are_found() -> None:
+    """The parametrization above covers the int fields that decide expiry and revocation."""
+    assert {"credentials_version", "created_at", "expires_at"} <= set(_int_fields(UserItem))
+    assert {"credentials_version", "last_used_at"} <= set(_int_fields(SessionItem))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("enabled", {"S": "true"}), ("enabled", {"N": "1"}), ("email", {"N": "1"}),
+    ("credentials_version", {"S": "0"}), ("credentials_version", {"BOOL": False}),
+    ("scopes", {"S": "admin"}), ("id", {"S": "u2"}), ("pk", {"S": "USER#u2"}),
+])
+def test_strict_models_refuse_coercion_and_foreign_keys(field: str, value: Any) -> None:
+    """No coercion ("true" is not True) and a user item must sit under its own key."""
+    raw = encode_item(SAMPLES[0].model_dump())
+    raw[field] = value
+    with pytest.raises(CorruptItem):
+        parse_item(UserItem, raw)
+
+
+def test_corrupt_item_log_names_fields_never_values(capsys: pytest.CaptureFixture[str]) -> None:
+    """The log line of a corrupt item says which fields are wrong, not what they held."""
+    raw = encode_item(SAMPLES[0].model_dump())
+    raw["enabled"] = {"S": "definitely-not-a-bool"}
+    raw["password_hash"] = {"N": "314159"}
+    with pytest.raises(CorruptItem):
+        parse_item(UserItem, raw)
+    logged = capsys.readouterr().out
+    assert "corrupt_item" in logged
+    assert "enabled" in logged
+    for value in ("definitely-not-a-bool", "314159", "a@example.com", "u1"):
+        assert value not in logged
