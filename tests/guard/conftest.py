@@ -59,7 +59,7 @@ class SharedApp:
         """A harness whose client calls from a loopback address no other client uses."""
         transport = httpx.ASGITransport(app=self.app, client=(next(_addresses), 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Harness(client=client, svc=self.svc, settings=self.settings)
+            yield Harness(client=client, svc=self.svc, settings=self.settings, app=self.app)
 
 
 @pytest.fixture(scope="module")

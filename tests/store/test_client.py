@@ -31,7 +31,7 @@ def moto_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A moto server subprocess of this test's own, killed at the end whatever happens."""
     port = free_port()
     proc = subprocess.Popen(  # noqa: S603 -- our own interpreter, fixed arguments
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "dynaguard.store.engine", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
@@ -67,7 +67,7 @@ async def doomed(tmp_path: Path) -> AsyncIterator[tuple[Harness, subprocess.Pope
             async with httpx.AsyncClient(transport=transport,
                                          base_url="http://testserver") as client:
                 yield Harness(client=client, svc=app.state.guard.services(),
-                              settings=settings), proc
+                              settings=settings, app=app), proc
 
 
 def assert_unavailable(response: httpx.Response) -> None:
