@@ -3,6 +3,7 @@ from the code, and a table identical to the one dynaguard creates itself."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -173,3 +174,17 @@ async def test_template_table_matches_what_dynaguard_creates(dynamodb_endpoint: 
                   for t in (from_template, from_code)]
     assert _shape(tables[0]) == _shape(tables[1])
     assert _shape(tables[0])["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_image_runs_the_lambda_entry_point() -> None:
+    """The Dockerfile the template builds exists and starts the module-level handler."""
+    metadata = template()["Resources"]["Function"]["Metadata"]
+    context = (TEMPLATE.parent / metadata["DockerContext"]).resolve()
+    dockerfile = (context / metadata["Dockerfile"]).read_text()
+    (cmd,) = re.findall(r"^CMD \[\"([\w.]+)\"\]$", dockerfile, flags=re.MULTILINE)
+    module, _, attribute = cmd.rpartition(".")
+    source = SRC.parent / (module.replace(".", "/") + ".py")
+    tree = ast.parse(source.read_text())
+    assigned = {t.id for node in tree.body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+    assert attribute in assigned, (cmd, assigned)
