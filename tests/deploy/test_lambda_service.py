@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -13,6 +14,7 @@ from dynaguard.deploy.lambda_service import LambdaService, check_lambda_settings
 from dynaguard.settings import Settings
 from tests.conftest import TEST_PASSWORD
 from tests.deploy.conftest import SOURCE_IP, USER_AGENT, LambdaHarness, new_kek
+from tests.deploy.test_template import TRANSACTION_PART_ACTIONS, function_statements
 
 
 def _mail_token(outbox: Path, address: str) -> str:
@@ -114,3 +116,35 @@ def test_function_settings_refuse_test_hashing_and_a_local_outbox(
     monkeypatch.setenv("DYNAGUARD_ACCESS_TTL", "5")
     with pytest.raises(ValueError, match="DYNAGUARD_ACCESS_TTL"):
         lambda_settings()
+
+
+def test_every_call_of_a_user_journey_is_allowed_by_the_template_role(
+    lambda_harness: LambdaHarness,
+) -> None:
+    """The DynamoDB actions a running container really uses are all granted to it."""
+    invoke = lambda_harness.invoke
+    assert invoke("GET", "/.well-known/jwks.json").status == 200  # the container starts
+    used: set[str] = set()
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            used.update(f"dynamodb:{TRANSACTION_PART_ACTIONS[kind]}"
+                        for item in params["TransactItems"] for kind in item)
+        else:
+            used.add(f"dynamodb:{model.name}")
+
+    lambda_harness.service.services.db.client.meta.events.register(
+        "provide-client-params.dynamodb", record)
+    email = "journey@example.com"
+    invoke("POST", "/auth/register", {"email": email, "password": TEST_PASSWORD})
+    outbox = lambda_harness.settings.outbox_dir
+    assert outbox is not None
+    invoke("POST", "/auth/verify-email", {"token": _mail_token(outbox, email)})
+    pair = invoke("POST", "/auth/login", {"email": email, "password": TEST_PASSWORD}).json()
+    assert invoke("GET", "/auth/sessions", token=pair["access_token"]).status == 200
+    pair = invoke("POST", "/auth/refresh", {"refresh_token": pair["refresh_token"]}).json()
+    assert invoke("POST", "/auth/logout-all", token=pair["access_token"]).status == 204
+
+    (statement,) = function_statements()
+    assert {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"} <= used
+    assert used <= set(statement["Action"]), used - set(statement["Action"])
