@@ -80,10 +80,6 @@ class LambdaService:
         self._adapter: Mangum | None = None
 
     @property
-    def started(self) -> bool:
-        return self._adapter is not None
-
-    @property
     def services(self) -> Services:
         """The running services (the same object for every invocation of the container)."""
         return self._guard.services()
