@@ -29,14 +29,15 @@ TEST_PASSWORD = "quiet-harbor-lantern-97"
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    """A moto server in its own process, or the one named by DYNAGUARD_TEST_DYNAMODB."""
+    """The local engine (moto, one request at a time) in its own process, or the server
+    named by DYNAGUARD_TEST_DYNAMODB."""
     given = os.environ.get("DYNAGUARD_TEST_DYNAMODB")
     if given:
         yield given
         return
     port = free_port()
     proc = subprocess.Popen(  # noqa: S603 -- our own interpreter, fixed arguments
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "dynaguard.store.engine", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
