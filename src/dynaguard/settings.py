@@ -31,7 +31,10 @@ class Settings(BaseSettings):
         "", description="Empty: an embedded local engine. A URL: that engine. `aws`: AWS itself."
     )
     region: str = Field("us-east-1", description="AWS region of the table.")
-    table: str = Field("dynaguard", min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")
+    table: str = Field(
+        "dynaguard", min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Name of the single DynamoDB table.",
+    )
     issuer: str = Field("http://127.0.0.1:8000", min_length=1, description="JWT `iss`.")
     audience: str = Field("dynaguard", min_length=1, description="JWT `aud`.")
     access_ttl: int = Field(300, ge=30, le=3600, description="Access-token lifetime, seconds.")
@@ -42,13 +45,19 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8000", description="Base of links in mails.")
     default_scopes: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["notes:read", "notes:write"],
-        description="Scopes a new account receives, separated by spaces or commas.",
+        description="Scopes a new account receives, separated by spaces or commas "
+        "(default: `notes:read notes:write`).",
     )
-    password_min_length: int = Field(12, ge=8, le=64)
-    argon2_profile: Argon2ProfileName = "rfc9106-low-memory"
+    password_min_length: int = Field(12, ge=8, le=64, description="Minimum password length.")
+    argon2_profile: Argon2ProfileName = Field(
+        "rfc9106-low-memory",
+        description="Argon2id cost; `insecure-test-only` is for test suites and refused by "
+        "`dynaguard serve`.",
+    )
     hash_concurrency: int = Field(
         default_factory=lambda: max(2, os.cpu_count() or 2), ge=1, le=64,
-        description="Password hashes computed at once; bounds memory under a login flood.",
+        description="Password hashes computed at once; bounds memory under a login flood "
+        "(default: the number of CPUs, at least 2).",
     )
     throttle_free_failures: int = Field(
         5, ge=1, le=100, description="Failures per identifier before delays start."
@@ -72,9 +81,15 @@ class Settings(BaseSettings):
     kek: SecretStr | None = Field(
         None, description="Base64 32-byte key that encrypts signing keys at rest."
     )
-    data_dir: Path = Field(default_factory=_default_data_dir)
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Local state: the generated key-encryption key and the file outbox "
+        "(default: the user's data directory).",
+    )
     history: Path | None = Field(None, description="The scan history's SQLite file.")
-    service_name: str = "dynaguard"
+    service_name: str = Field(
+        "dynaguard", description="Name in mails; passwords containing it are refused."
+    )
 
     @field_validator("default_scopes", "trusted_proxies", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -28,9 +28,11 @@ from dynaguard.guard.services import Services
 from dynaguard.guard.tokens import TokenService
 from dynaguard.settings import Settings
 from dynaguard.store.client import Dynamo, open_client
-from dynaguard.store.engine import LocalEngine
 from dynaguard.store.keys import KeyRepository
 from dynaguard.store.schema import ensure_table
+
+if TYPE_CHECKING:
+    from dynaguard.store.engine import LocalEngine
 
 __all__ = ["Guard"]
 
@@ -71,6 +73,9 @@ class Guard:
         async with contextlib.AsyncExitStack() as stack:
             endpoint: str | None = self.settings.dynamodb_endpoint or None
             if self.settings.embedded:
+                # moto is imported only when used: it is a quarter of a cold start on Lambda.
+                from dynaguard.store.engine import LocalEngine  # noqa: PLC0415
+
                 self.engine = LocalEngine()
                 self.engine.start()
                 stack.callback(self.engine.stop)

@@ -93,14 +93,19 @@ def table_definition(table: str) -> dict[str, Any]:
 
 
 async def ensure_table(db: Dynamo) -> bool:
-    """Create the table with TTL on if it does not exist; True when it was created."""
-    created = True
+    """Create the table with TTL on if it does not exist; True when it was created.
+
+    It looks before it writes: on a table that exists with TTL on (one made by
+    ``deploy/template.yaml``) only ``DescribeTable`` and ``DescribeTimeToLive`` are called,
+    so a deployed service needs no right to create or change tables.
+    """
+    created = False
     try:
-        await db.client.create_table(**table_definition(db.table))
+        await db.client.describe_table(TableName=db.table)
     except ClientError as error:
-        if error_code(error) != "ResourceInUseException":
+        if error_code(error) != "ResourceNotFoundException":
             raise
-        created = False
+        created = await _create_table(db)
     waiter = db.client.get_waiter("table_exists")
     await waiter.wait(TableName=db.table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     ttl = await db.client.describe_time_to_live(TableName=db.table)
@@ -110,3 +115,13 @@ async def ensure_table(db: Dynamo) -> bool:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
     return created
+
+
+async def _create_table(db: Dynamo) -> bool:
+    try:
+        await db.client.create_table(**table_definition(db.table))
+    except ClientError as error:
+        if error_code(error) != "ResourceInUseException":
+            raise
+        return False  # another process created it between our look and our write
+    return True

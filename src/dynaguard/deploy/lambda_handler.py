@@ -1,0 +1,14 @@
+"""The Lambda function's entry point: ``dynaguard.deploy.lambda_handler.handler``.
+
+Importing this module reads and checks the settings (a bad one fails the container's
+init with one line); the service itself starts at the first invocation and stays up for
+the life of the container.
+"""
+
+from __future__ import annotations
+
+from dynaguard.deploy.lambda_service import LambdaService, lambda_settings
+
+__all__ = ["handler"]
+
+handler = LambdaService(lambda_settings())
