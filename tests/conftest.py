@@ -29,14 +29,16 @@ TEST_PASSWORD = "quiet-harbor-lantern-97"
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    """A moto server in its own process, or the one named by DYNAGUARD_TEST_DYNAMODB."""
+    """A moto server in its own process (requests applied atomically, see
+    ``dynamodb_server.py``), or the one named by DYNAGUARD_TEST_DYNAMODB."""
     given = os.environ.get("DYNAGUARD_TEST_DYNAMODB")
     if given:
         yield given
         return
     port = free_port()
     proc = subprocess.Popen(  # noqa: S603 -- our own interpreter, fixed arguments
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(Path(__file__).with_name("dynamodb_server.py")), "127.0.0.1",
+         str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
