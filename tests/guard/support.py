@@ -63,12 +63,6 @@ async def put_raw(harness: Harness, item: dict[str, Any]) -> None:
     await harness.svc.db.client.put_item(TableName=harness.settings.table, Item=item)
 
 
-async def delete_raw(harness: Harness, *items: dict[str, Any]) -> None:
-    """Delete items by their ``pk``/``sk`` attribute values."""
-    await harness.svc.db.client.batch_write_item(RequestItems={harness.settings.table: [
-        {"DeleteRequest": {"Key": {"pk": item["pk"], "sk": item["sk"]}}} for item in items]})
-
-
 async def get_raw(harness: Harness, pk: str, sk: str) -> dict[str, Any]:
     found = await harness.svc.db.client.get_item(
         TableName=harness.settings.table, Key={"pk": {"S": pk}, "sk": {"S": sk}},

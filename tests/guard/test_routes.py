@@ -22,6 +22,8 @@ from tests.conftest import Harness, bearer
 from tests.guard.conftest import SharedApp
 from tests.guard.support import assert_generic_401, create_user
 
+# FastAPI's own documentation routes: public by nature, and the only routes allowed to
+# stay out of the OpenAPI document.
 DOCS_ROUTES = frozenset({
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
@@ -58,7 +60,9 @@ def _schema_operations(app: FastAPI) -> set[Operation]:
 def _operations(app: FastAPI) -> set[Operation]:
     walked = set(_walk(list(app.routes)))
     in_schema = _schema_operations(app)
-    assert walked - in_schema == DOCS_ROUTES, "only the docs may stay out of the schema"
+    outside = walked - in_schema
+    assert outside <= DOCS_ROUTES, f"only the docs may stay out of the schema: {outside}"
+    assert {("GET", "/docs"), ("GET", "/openapi.json")} <= outside
     assert in_schema <= walked, "the walk must see every operation of the schema"
     return walked
 
@@ -105,8 +109,8 @@ async def test_every_route_outside_the_allow_list_demands_a_valid_token(
     assert not unprotected
 
 
-async def test_docs_are_served(shared_harness: Harness) -> None:
-    """The documentation routes left out of the walk do exist and are plain pages."""
-    for _, path in sorted(DOCS_ROUTES):
+async def test_docs_are_served(shared_app: SharedApp, shared_harness: Harness) -> None:
+    """The documentation routes left out of the check are served to anyone, as documentation."""
+    for _, path in sorted(_operations(shared_app.app) & DOCS_ROUTES):
         r = await shared_harness.client.get(path)
         assert r.status_code == 200, path

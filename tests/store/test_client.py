@@ -2,7 +2,7 @@
 
 The app runs against a moto server of its own, which is stopped while the app keeps
 serving; every answer must then be a problem document that says "try again", with no
-internals, and no token, session or mail may come out of it.
+internals, and neither a token nor a mail may come out of it.
 """
 
 from __future__ import annotations

@@ -76,14 +76,15 @@ class UserRepository:
         return parse_item(EmailClaimItem, found["Item"]).user_id
 
     async def get(self, user_id: str) -> UserItem | None:
-        """The user, read consistently; None when absent. Corrupt items raise."""
+        """The user, read consistently; None when absent or expired. Corrupt items raise."""
         found = await self.db.call(
             self.db.client.get_item, TableName=self.db.table, Key=user_key(user_id),
             ConsistentRead=True,
         )
         if "Item" not in found:
             return None
-        return parse_item(UserItem, found["Item"])
+        user = parse_item(UserItem, found["Item"])
+        return None if user.expired() else user
 
     async def set_password_hash(self, user: UserItem, new_hash: str) -> bool:
         """Replace the hash only if it is still the one we read (a rehash must not race)."""

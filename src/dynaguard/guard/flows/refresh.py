@@ -28,6 +28,7 @@ def session_is_live(session: SessionItem | None, user: UserItem | None) -> bool:
         and session.user_id == user.id
         and not session.revoked
         and not session.expired()
+        and not user.expired()
         and user.enabled
         and user.email_verified
         and session.credentials_version == user.credentials_version
