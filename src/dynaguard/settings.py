@@ -69,6 +69,19 @@ class Settings(BaseSettings):
     kek: SecretStr | None = Field(
         None, description="Base64 32-byte key that encrypts signing keys at rest."
     )
+    key_refresh_interval: int = Field(
+        30, ge=1, le=300, description="Seconds between re-reads of the signing-key ring."
+    )
+    introspection_client_id: str = Field(
+        "", max_length=128, description="Resource-server client id for POST /auth/introspect."
+    )
+    introspection_client_secret: SecretStr | None = Field(
+        None, description="Its secret (at least 32 characters); unset: introspection refused."
+    )
+    session_cache_ttl: float = Field(
+        0.0, ge=0.0, le=5.0,
+        description="Seconds a session check may be reused in-process; 0 checks every request.",
+    )
     data_dir: Path = Field(default_factory=_default_data_dir)
     history: Path | None = Field(None, description="The scan history's SQLite file.")
     service_name: str = "dynaguard"
@@ -106,6 +119,13 @@ class Settings(BaseSettings):
         if self.refresh_idle_ttl > self.refresh_absolute_ttl:
             raise ValueError("refresh_idle_ttl must not exceed refresh_absolute_ttl")
         return self
+
+    @field_validator("introspection_client_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
 
     @property
     def embedded(self) -> bool:
