@@ -168,10 +168,14 @@ class KeyRing:
         return self._keys[new.kid]
 
     def signing_key(self) -> SigningKey:
-        usable = [k for k in self._keys.values() if k.private is not None]
+        """The newest key not being retired (a retiring key signs only if none is left);
+        ``created_at`` has one-second resolution, so retirement decides first."""
+        now = time.time()
+        usable = [k for k in self._keys.values() if k.private is not None
+                  and (k.expires_at is None or k.expires_at > now)]
         if not usable:
             raise StoreError("no usable signing key")
-        return max(usable, key=lambda k: k.created_at)
+        return max(usable, key=lambda k: (k.expires_at is None, k.created_at, k.kid))
 
     async def verification_key(self, kid: str) -> Ed25519PublicKey | None:
         """The public key for ``kid`` if it belongs to the ring and has not expired."""
