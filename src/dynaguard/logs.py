@@ -27,6 +27,7 @@ _SECRET_NAME = re.compile(
     r"pass(word)?|secret|token|authorization|cookie|credential|kek|private|otp|code|hash",
     re.IGNORECASE,
 )
+QUIET_LIBRARIES = ("botocore", "aiobotocore", "boto3", "urllib3", "moto", "werkzeug")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 
@@ -82,3 +83,6 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # botocore's debug output holds whole DynamoDB items: password hashes, token hashes.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
