@@ -69,7 +69,9 @@ def _admin_settings() -> Settings:
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[Any]:
     from dynaguard.guard.core import Guard  # noqa: PLC0415 -- keep `--help` fast
+    from dynaguard.logs import configure_logging  # noqa: PLC0415
 
+    configure_logging("warning")  # JSON on stderr; the command's output stays on stdout
     guard = Guard(settings)
     async with guard.lifespan():
         yield guard.services()

@@ -15,7 +15,7 @@ at most ``cache_ttl`` seconds (never past the token's expiry) from a cache holdi
 ``cache_size`` tokens. The issuer unreachable means no decision: ``VerifierUnavailable``
 (HTTP 503 through ``require``), never acceptance.
 
-This module depends only on PyJWT, cryptography and httpx, not on the guard.
+This module uses PyJWT, cryptography, httpx and FastAPI, never the guard or DynamoDB.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi import HTTPException, Request
 
 __all__ = [
     "IntrospectionClient",
@@ -83,7 +84,7 @@ class TokenVerifier:
     def __init__(
         self, *, issuer: str, audience: str, base_url: str | None = None,
         introspection: IntrospectionClient | None = None, jwks_max_age: float = 300.0,
-        cache_ttl: float = 10.0, cache_size: int = 1024, leeway: int = 5,
+        cache_ttl: float = 5.0, cache_size: int = 1024, leeway: int = 5,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         """``base_url`` is where the issuer serves (default: ``issuer``)."""
@@ -119,8 +120,6 @@ class TokenVerifier:
     def require(self, *scopes: str) -> Callable[..., Awaitable[VerifiedToken]]:
         """A FastAPI dependency: 401 without a valid token, 403 without ``scopes``,
         503 when the issuer cannot be asked."""
-        from fastapi import HTTPException, Request  # noqa: PLC0415 -- FastAPI is optional
-
         needed = frozenset(scopes)
 
         async def dependency(request: Request) -> VerifiedToken:
