@@ -27,7 +27,8 @@ _SECRET_NAME = re.compile(
     r"pass(word)?|secret|token|authorization|cookie|credential|kek|private|otp|code|hash",
     re.IGNORECASE,
 )
-QUIET_LIBRARIES = ("botocore", "aiobotocore", "boto3", "urllib3", "moto", "werkzeug")
+QUIET_LIBRARIES = ("botocore", "aiobotocore", "boto3", "urllib3", "moto", "werkzeug", "httpx",
+                   "httpcore")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 
@@ -83,6 +84,6 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
-    # botocore's debug output holds whole DynamoDB items: password hashes, token hashes.
+    # botocore's debug output holds whole items (password and token hashes); httpx logs URLs.
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
