@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 
@@ -43,7 +44,8 @@ async def test_rotation_under_load_fails_no_request(
         instances = [harness, other]
         statuses: list[int] = []
         kids: list[set[str]] = [set(), set()]
-        stop = asyncio.Event()
+        stop, warmed = asyncio.Event(), asyncio.Event()
+        after_rotation: list[str | int] = []  # [new kid, requests made before rotating]
 
         async def worker(n: int) -> None:
             for i in range(MAX_ROUNDS):
@@ -68,19 +70,23 @@ async def test_rotation_under_load_fails_no_request(
                     kids[instances.index(b)].add(_kid(fresh))
                     me = await a.client.get("/auth/me", headers=bearer(fresh))
                     statuses.append(me.status_code)
+                if all(kids):
+                    warmed.set()
+                if after_rotation and all(after_rotation[0] in k for k in kids) and (
+                        len(statuses) - int(after_rotation[1]) >= 60):
+                    stop.set()
 
         workers = [asyncio.create_task(worker(n)) for n in range(len(users))]
-        await asyncio.sleep(0.3)
+        # Rotate once both instances have signed tokens with the old key.
+        await asyncio.wait_for(warmed.wait(), MAX_SECONDS_AFTER_ROTATION)
         old_kid = harness.svc.tokens.ring.signing_key().kid
         new_kid = (await rotate_signing_key(harness.svc, actor="cli")).kid
         at_rotation = len(statuses)
-        # Keep the load on until both instances have signed with the new key and a
-        # good number of requests ran after the rotation (bounded in time).
-        deadline = time.monotonic() + MAX_SECONDS_AFTER_ROTATION
-        while time.monotonic() < deadline and (
-            not all(new_kid in k for k in kids) or len(statuses) - at_rotation < 60
-        ):
-            await asyncio.sleep(0.1)
+        after_rotation[:] = [new_kid, at_rotation]
+        # The workers stop once both instances have signed with the new key and enough
+        # requests ran after the rotation; bounded in time.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), MAX_SECONDS_AFTER_ROTATION)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*workers), 60)
 
@@ -90,13 +96,17 @@ async def test_rotation_under_load_fails_no_request(
         for signed in kids:
             assert {old_kid, new_kid} <= signed, "an instance never switched keys"
         for x in instances:
-            assert x.svc.tokens.ring.signing_key().kid == new_kid
-            jwks = (await x.client.get("/.well-known/jwks.json")).json()
-            assert {k["kid"] for k in jwks["keys"]} == {old_kid, new_kid}
-        keys = {k.kid: k for k in list(harness.svc.tokens.ring.keys())}
-        assert keys[new_kid].expires_at is None
-        assert keys[old_kid].expires_at is not None
-        assert keys[old_kid].expires_at >= time.time() + settings.access_ttl
+            await _assert_new_signs_and_old_verifies(x, old_kid, new_kid)
+
+
+async def _assert_new_signs_and_old_verifies(x: Harness, old_kid: str, new_kid: str) -> None:
+    assert x.svc.tokens.ring.signing_key().kid == new_kid
+    jwks = (await x.client.get("/.well-known/jwks.json")).json()
+    assert {k["kid"] for k in jwks["keys"]} == {old_kid, new_kid}
+    keys = {k.kid: k for k in list(x.svc.tokens.ring.keys())}
+    assert keys[new_kid].expires_at is None
+    assert keys[old_kid].expires_at is not None
+    assert keys[old_kid].expires_at >= time.time() + x.settings.access_ttl
 
 
 async def test_retired_key_leaves_jwks_and_stops_verifying(
