@@ -78,6 +78,10 @@ async def test_only_the_resource_server_may_introspect(
         assert r.status_code == 401, extra
         assert r.headers["www-authenticate"].startswith("Basic")
         assert "active" not in r.text
+    # Guessing secrets is throttled per address, like guessing passwords.
+    statuses = [(await c.post("/auth/introspect", data={"token": "t"},
+                              auth=("x", "y"))).status_code for _ in range(2)]
+    assert statuses == [401, 429]
 
 
 async def test_unconfigured_introspection_refuses_everyone(settings: Settings) -> None:
