@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dynaguard import __version__
+from dynaguard.admin_cli import CLI_ACTOR, register_admin_commands
 from dynaguard.errors import GuardError
 from dynaguard.settings import Settings, describe_validation_error
 
@@ -31,6 +32,7 @@ keys_app = typer.Typer(help="The signing-key ring.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
+register_admin_commands(user_app)
 
 DB_START_PORT = 8001
 
@@ -67,7 +69,9 @@ def _admin_settings() -> Settings:
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[Any]:
     from dynaguard.guard.core import Guard  # noqa: PLC0415 -- keep `--help` fast
+    from dynaguard.logs import configure_logging  # noqa: PLC0415
 
+    configure_logging("warning")  # JSON on stderr; the command's output stays on stdout
     guard = Guard(settings)
     async with guard.lifespan():
         yield guard.services()
@@ -92,8 +96,10 @@ def serve(
     import uvicorn  # noqa: PLC0415
 
     from dynaguard.guard.app import create_app  # noqa: PLC0415
+    from dynaguard.logs import configure_logging  # noqa: PLC0415
     from dynaguard.store.engine import LocalEngine  # noqa: PLC0415
 
+    configure_logging()
     settings = load_settings()
     if settings.argon2_profile == "insecure-test-only":
         raise fail("DYNAGUARD_ARGON2_PROFILE=insecure-test-only is for test suites, not a service")
@@ -210,6 +216,7 @@ def user_add(
                 await svc.users.create(user)
             except EmailTaken:
                 raise fail(f"{address} already has an account", 1) from None
+            await svc.audit.record("user_created", user_id=user.id, actor=CLI_ACTOR)
             return str(user.id)
 
     out.print(f"created user {run(add())}")
@@ -229,8 +236,10 @@ def user_disable(email: str) -> None:
     """Disable an account: its sessions stop working on their next request."""
 
     async def disable() -> None:
+        from dynaguard.guard.admin import disable_user  # noqa: PLC0415
+
         async with _services(_admin_settings()) as svc:
-            await svc.users.set_enabled(await _user_id(svc, email), False)
+            await disable_user(svc, await _user_id(svc, email), actor=CLI_ACTOR)
 
     run(disable())
     out.print(f"disabled {email}")
@@ -241,8 +250,10 @@ def user_revoke_sessions(email: str) -> None:
     """End every session of an account."""
 
     async def revoke() -> None:
+        from dynaguard.guard.admin import revoke_user_sessions  # noqa: PLC0415
+
         async with _services(_admin_settings()) as svc:
-            await svc.users.bump_credentials_version(await _user_id(svc, email))
+            await revoke_user_sessions(svc, await _user_id(svc, email), actor=CLI_ACTOR)
 
     run(revoke())
     out.print(f"revoked every session of {email}")
@@ -252,14 +263,16 @@ def user_revoke_sessions(email: str) -> None:
 def keys_list() -> None:
     """List the keys of the ring."""
 
-    async def keys() -> list[Any]:
+    async def keys() -> tuple[list[Any], str]:
         async with _services(_admin_settings()) as svc:
-            return list(svc.tokens.ring.keys())
+            ring = svc.tokens.ring
+            return list(ring.keys()), ring.signing_key().kid
 
-    table = Table("kid", "created", "retires", "can sign")
-    for key in run(keys()):
+    table = Table("kid", "created", "retires", "can sign", "signing now")
+    listed, signing = run(keys())
+    for key in listed:
         table.add_row(key.kid, str(key.created_at), str(key.expires_at or "-"),
-                      "yes" if key.private else "no")
+                      "yes" if key.private else "no", "yes" if key.kid == signing else "")
     out.print(table)
 
 
@@ -269,8 +282,10 @@ def keys_rotate() -> None:
     settings = _admin_settings()
 
     async def rotate() -> str:
+        from dynaguard.guard.admin import rotate_signing_key  # noqa: PLC0415
+
         async with _services(settings) as svc:
-            key = await svc.tokens.ring.rotate(settings.access_ttl + 60)
+            key = await rotate_signing_key(svc, actor=CLI_ACTOR)
             return str(key.kid)
 
     out.print(f"new signing key {run(rotate())}")

@@ -2,6 +2,7 @@
 
     GuardError                 never raised itself
     ├── AuthenticationFailed   401: every login or token failure, one generic answer
+    │   └── ClientAuthenticationFailed   401: a resource server's credential refused
     ├── PermissionDenied       403: authenticated, but scope or step-up missing
     ├── NotFound               404
     ├── InvalidRequest         400/422: a body the flows refuse (bad token, weak password)
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationFailed",
+    "ClientAuthenticationFailed",
     "Conflict",
     "CorruptItem",
     "GuardError",
@@ -46,6 +48,13 @@ class AuthenticationFailed(GuardError):
 
     status = 401
     title = "Authentication failed"
+    challenge = "Bearer"
+
+
+class ClientAuthenticationFailed(AuthenticationFailed):
+    """A resource server's client credential (HTTP Basic) was missing or wrong."""
+
+    challenge = 'Basic realm="dynaguard"'
 
 
 class PermissionDenied(GuardError):

@@ -86,6 +86,19 @@ class Settings(BaseSettings):
         description="Local state: the generated key-encryption key and the file outbox "
         "(default: the user's data directory).",
     )
+    key_refresh_interval: int = Field(
+        30, ge=1, le=300, description="Seconds between re-reads of the signing-key ring."
+    )
+    introspection_client_id: str = Field(
+        "", max_length=128, description="Resource-server client id for POST /auth/introspect."
+    )
+    introspection_client_secret: SecretStr | None = Field(
+        None, description="Its secret (at least 32 characters); unset: introspection refused."
+    )
+    session_cache_ttl: float = Field(
+        0.0, ge=0.0, le=5.0,
+        description="Seconds a session check may be reused in-process; 0 checks every request.",
+    )
     history: Path | None = Field(None, description="The scan history's SQLite file.")
     service_name: str = Field(
         "dynaguard", description="Name in mails; passwords containing it are refused."
@@ -124,6 +137,13 @@ class Settings(BaseSettings):
         if self.refresh_idle_ttl > self.refresh_absolute_ttl:
             raise ValueError("refresh_idle_ttl must not exceed refresh_absolute_ttl")
         return self
+
+    @field_validator("introspection_client_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
 
     @property
     def embedded(self) -> bool:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,11 +19,14 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from fastapi import APIRouter, FastAPI
 
+from dynaguard.guard.admin_routes import build_admin_router
 from dynaguard.guard.deps import authenticator, bearer_scheme, require
+from dynaguard.guard.introspection import build_introspection_router
 from dynaguard.guard.keyring import KeyRing, load_kek
 from dynaguard.guard.mail import Mailer, mailer_from_settings
 from dynaguard.guard.passwords import PROFILES, Passwords
 from dynaguard.guard.problems import install_problem_handlers
+from dynaguard.guard.request_id import RequestIdMiddleware
 from dynaguard.guard.routes import build_auth_router
 from dynaguard.guard.services import Services
 from dynaguard.guard.tokens import TokenService
@@ -39,6 +43,12 @@ __all__ = ["Guard"]
 log = structlog.get_logger("dynaguard")
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 class Guard:
     """Authentication on DynamoDB for a FastAPI app: routes, dependencies and lifecycle."""
 
@@ -51,6 +61,8 @@ class Guard:
         self._scheme = bearer_scheme("/auth/token")
         self._authenticate = authenticator(self.services, self._scheme)
         self.router: APIRouter = build_auth_router(self.services, self.current_user())
+        self.router.include_router(build_introspection_router(self.services))
+        self.router.include_router(build_admin_router(self.services, self.current_user(["admin"])))
 
     def services(self) -> Services:
         """The running services; only available inside the lifespan."""
@@ -65,6 +77,7 @@ class Guard:
     def install(self, app: FastAPI) -> None:
         """Add the problem-details error handlers and the auth router to ``app``."""
         install_problem_handlers(app)
+        app.add_middleware(RequestIdMiddleware)
         app.include_router(self.router)
 
     @contextlib.asynccontextmanager
@@ -90,6 +103,9 @@ class Guard:
             self.kek_path = str(kek_path) if kek_path else None
             ring = KeyRing(KeyRepository(db), kek)
             await ring.load()
+            interval = self.settings.key_refresh_interval
+            refresher = asyncio.create_task(ring.refresh_forever(interval))
+            stack.push_async_callback(_cancel, refresher)
             profile = PROFILES[self.settings.argon2_profile]
             passwords = Passwords(profile, self.settings.hash_concurrency)
             stack.callback(passwords.close)

@@ -45,7 +45,7 @@ def authenticator(
         svc = services()
         claims = await svc.tokens.verify_access(token)
         try:
-            session, user = await svc.sessions.get_with_user(claims.sid, claims.sub)
+            session, user = await svc.session_cache.get_with_user(claims.sid, claims.sub)
         except CorruptItem:
             raise AuthenticationFailed from None
         if session is None or user is None or not session_is_live(session, user):

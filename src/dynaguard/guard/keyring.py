@@ -2,14 +2,22 @@
 
 Security-sensitive: private keys leave this module only as AES-GCM ciphertext under the
 key-encryption key (KEK), bound to their ``kid``. Verification accepts only keys of this
-ring, looked up by ``kid``; an unknown ``kid`` triggers at most one rate-limited reload.
+ring, looked up by ``kid``; an unknown ``kid`` triggers a reload, at most one per second
+and shared by every request waiting for it.
+
+Rotation without downtime: the instance that rotates signs with the new key at once; the
+others learn it from the table on the first token carrying its ``kid`` and switch to
+signing with it within ``key_refresh_interval``. Old keys keep verifying until every token
+they can have signed has expired (:func:`retire_after`), then leave the ring and JWKS.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -31,12 +39,21 @@ from dynaguard.settings import Settings
 from dynaguard.store.items import KeyItem
 from dynaguard.store.keys import KeyRepository
 
-__all__ = ["KeyRing", "SigningKey", "load_kek"]
+__all__ = ["KeyRing", "SigningKey", "load_kek", "retire_after"]
 
 log = structlog.get_logger("dynaguard.keys")
 # An unknown kid reloads the ring at most this often, so random kids cannot flood the table.
 RELOAD_INTERVAL_S = 1.0
 ALGORITHM = "EdDSA"
+KID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Clock leeway of verification plus a margin for a slow instance.
+RETIRE_MARGIN_S = 60
+
+
+def retire_after(settings: Settings) -> int:
+    """Seconds an old key must keep verifying after a rotation: until an instance that has
+    not yet seen the new key stops signing with the old one, plus one token lifetime."""
+    return settings.key_refresh_interval + settings.access_ttl + RETIRE_MARGIN_S
 
 
 def _b64(data: bytes) -> str:
@@ -86,7 +103,8 @@ class KeyRing:
         self._repo = repo
         self._aead = AESGCM(kek)
         self._keys: dict[str, SigningKey] = {}
-        self._loaded_at = 0.0
+        self._loaded_at = 0.0  # when the last completed load *started* (monotonic)
+        self._reload_lock = asyncio.Lock()
 
     def _open(self, item: KeyItem) -> SigningKey:
         raw_public = base64.urlsafe_b64decode(item.public_key + "==")
@@ -113,12 +131,34 @@ class KeyRing:
 
     async def load(self) -> None:
         """Read the ring; create its first key if the table has none."""
+        started = time.monotonic()
         items = await self._repo.all()
         if not items:
             await self._repo.add_first(self._seal(Ed25519PrivateKey.generate()))
             items = await self._repo.all()
         self._keys = {item.kid: self._open(item) for item in items}
-        self._loaded_at = time.monotonic()
+        self._loaded_at = started
+
+    async def refresh_forever(self, interval: float) -> None:
+        """Re-read the ring every ``interval`` seconds (run as a task; cancel to stop), so
+        this instance signs with a key rotated elsewhere and drops retired ones."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.load()
+            except StoreError as error:
+                log.warning("key_ring_refresh_failed", error=type(error).__name__)
+
+    async def _reload_for(self, asked_at: float) -> None:
+        """Make sure a load that started after ``asked_at`` has completed, loading at most
+        once per RELOAD_INTERVAL_S however many requests ask."""
+        async with self._reload_lock:
+            if self._loaded_at >= asked_at:
+                return
+            wait = self._loaded_at + RELOAD_INTERVAL_S - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self.load()
 
     async def rotate(self, retire_after: int) -> SigningKey:
         """Add a new signing key; older keys verify for ``retire_after`` seconds more."""
@@ -132,16 +172,21 @@ class KeyRing:
         return self._keys[new.kid]
 
     def signing_key(self) -> SigningKey:
-        usable = [k for k in self._keys.values() if k.private is not None]
+        """The newest key not being retired (a retiring key signs only if none is left);
+        ``created_at`` has one-second resolution, so retirement decides first."""
+        now = time.time()
+        usable = [k for k in self._keys.values() if k.private is not None
+                  and (k.expires_at is None or k.expires_at > now)]
         if not usable:
             raise StoreError("no usable signing key")
-        return max(usable, key=lambda k: k.created_at)
+        return max(usable, key=lambda k: (k.expires_at is None, k.created_at, k.kid))
 
     async def verification_key(self, kid: str) -> Ed25519PublicKey | None:
         """The public key for ``kid`` if it belongs to the ring and has not expired."""
         key = self._keys.get(kid)
-        if key is None and time.monotonic() - self._loaded_at > RELOAD_INTERVAL_S:
-            await self.load()
+        if key is None and KID_PATTERN.fullmatch(kid):
+            # Perhaps a key rotated in by another instance after our last load.
+            await self._reload_for(time.monotonic())
             key = self._keys.get(kid)
         if key is None or (key.expires_at is not None and key.expires_at <= time.time()):
             return None

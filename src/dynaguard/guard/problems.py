@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dynaguard.errors import GuardError, StoreUnavailable, TooManyRequests
+from dynaguard.errors import AuthenticationFailed, GuardError, StoreUnavailable, TooManyRequests
 
 __all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem"]
 
@@ -37,7 +37,8 @@ def _guard_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, GuardError)  # noqa: S101 -- registered for GuardError only
     headers: dict[str, str] = {}
     if error.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+        headers["WWW-Authenticate"] = (
+            error.challenge if isinstance(error, AuthenticationFailed) else "Bearer")
     if isinstance(error, TooManyRequests):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, StoreUnavailable) or error.status == 503:

@@ -29,6 +29,7 @@ from dynaguard.guard.schemas import (
 )
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import client_address
+from dynaguard.guard.useragent import device_label
 
 __all__ = ["PUBLIC_ROUTES", "build_auth_router"]
 
@@ -37,6 +38,8 @@ PUBLIC_ROUTES = frozenset({
     ("POST", "/auth/register"), ("POST", "/auth/verify-email"), ("POST", "/auth/login"),
     ("POST", "/auth/token"), ("POST", "/auth/refresh"), ("POST", "/auth/unlock"),
     ("GET", "/.well-known/jwks.json"),
+    # Not bearer-protected: guarded by the resource-server credential (HTTP Basic) instead.
+    ("POST", "/auth/introspect"),
 })
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -102,6 +105,7 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
     @router.post("/auth/logout", status_code=204)
     async def logout_route(user: User, svc: Svc) -> Response:
         await svc.sessions.revoke(user.session.id)
+        svc.session_cache.forget(user.session.id)
         await svc.audit.record("logout", user_id=user.id, sid=user.session.id)
         return Response(status_code=204)
 
@@ -109,6 +113,7 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
     async def logout_all_route(user: User, svc: Svc) -> Response:
         """End every session of the account, this one included."""
         await svc.users.bump_credentials_version(user.id)
+        svc.session_cache.forget_user(user.id)
         await svc.audit.record("logout_all", user_id=user.id)
         return Response(status_code=204)
 
@@ -124,8 +129,8 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
         sessions = await svc.sessions.list_for_user(user.id)
         return [
             SessionBody(id=s.id, current=s.id == user.session.id, created_at=_iso(s.created_at),
-                        last_used_at=_iso(s.last_used_at), user_agent=s.user_agent,
-                        address=s.address, scopes=s.scopes)
+                        last_used_at=_iso(s.last_used_at), device=device_label(s.user_agent),
+                        user_agent=s.user_agent, address=s.address, scopes=s.scopes)
             for s in sessions if s.credentials_version == user.user.credentials_version
         ]
 
@@ -136,6 +141,7 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
         if session is None or session.user_id != user.id or session.revoked:
             raise NotFound("No such session.")
         await svc.sessions.revoke(session.id)
+        svc.session_cache.forget(session.id)
         await svc.audit.record("session_revoked", user_id=user.id, sid=session.id)
         return Response(status_code=204)
 

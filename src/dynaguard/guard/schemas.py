@@ -70,6 +70,7 @@ class SessionBody(BaseModel):
     current: bool
     created_at: str
     last_used_at: str
+    device: str
     user_agent: str
     address: str
     scopes: list[str]

@@ -11,6 +11,7 @@ import structlog
 
 from dynaguard.guard.mail import Mailer, build_message
 from dynaguard.guard.passwords import Passwords
+from dynaguard.guard.session_cache import SessionCache
 from dynaguard.guard.throttle import Throttle
 from dynaguard.guard.tokens import TokenService
 from dynaguard.settings import Settings
@@ -34,6 +35,7 @@ class Services:
     passwords: Passwords
     tokens: TokenService
     mailer: Mailer
+    session_cache: SessionCache = field(init=False)
     users: UserRepository = field(init=False)
     sessions: SessionRepository = field(init=False)
     onetime: OneTimeTokenRepository = field(init=False)
@@ -45,6 +47,7 @@ class Services:
     def __post_init__(self) -> None:
         self.users = UserRepository(self.db)
         self.sessions = SessionRepository(self.db)
+        self.session_cache = SessionCache(self.sessions, self.settings.session_cache_ttl)
         self.onetime = OneTimeTokenRepository(self.db)
         self.notes = NoteRepository(self.db)
         self.audit = AuditRepository(self.db, self.settings.audit_retention)

@@ -68,6 +68,9 @@ async def authenticate_password(
         failures = await svc.throttle.failed(attempt)
         await svc.audit.record("login_failed", user_id=user.id if user else None,
                                address=client.address, failures=str(failures))
+        if failures == svc.settings.throttle_free_failures:
+            await svc.audit.record("login_throttled", user_id=user.id if user else None,
+                                   address=client.address, failures=str(failures))
         if failures == svc.settings.throttle_lock_after and user is not None:
             schedule_unlock_mail(svc, user)
         raise AuthenticationFailed
