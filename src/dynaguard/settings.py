@@ -72,10 +72,28 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     history: Path | None = Field(None, description="The scan history's SQLite file.")
     service_name: str = "dynaguard"
+    mfa_required_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["admin"],
+        description="Scopes issued only to sessions that passed a second factor.",
+    )
+    passkey_rp_id: str = Field(
+        "", description="WebAuthn relying-party id; empty: the host of public_url."
+    )
+    passkey_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed in passkey ceremonies; empty: public_url's origin.",
+    )
 
     @field_validator("default_scopes", "trusted_proxies", mode="before")
     @classmethod
     def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s for s in value.replace(",", " ").split() if s]
+        return value
+
+    @field_validator("mfa_required_scopes", "passkey_origins", mode="before")
+    @classmethod
+    def _split_mfa_lists(cls, value: object) -> object:
         if isinstance(value, str):
             return [s for s in value.replace(",", " ").split() if s]
         return value

@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI
 from dynaguard.guard.deps import authenticator, bearer_scheme, require
 from dynaguard.guard.keyring import KeyRing, load_kek
 from dynaguard.guard.mail import Mailer, mailer_from_settings
+from dynaguard.guard.mfa.routes import build_mfa_router
 from dynaguard.guard.passwords import PROFILES, Passwords
 from dynaguard.guard.problems import install_problem_handlers
 from dynaguard.guard.routes import build_auth_router
@@ -64,6 +65,7 @@ class Guard:
         """Add the problem-details error handlers and the auth router to ``app``."""
         install_problem_handlers(app)
         app.include_router(self.router)
+        app.include_router(build_mfa_router(self.services, self.current_user()))
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
@@ -92,6 +94,7 @@ class Guard:
                 settings=self.settings, db=db, passwords=passwords,
                 tokens=TokenService(self.settings, ring),
                 mailer=self._mailer or mailer_from_settings(self.settings),
+                kek=kek,
             )
             self._services = svc
             try:

@@ -23,11 +23,16 @@ __all__ = [
     "CounterItem",
     "EmailClaimItem",
     "KeyItem",
+    "MfaTicketItem",
     "NoteItem",
     "OneTimeTokenItem",
+    "PasskeyClaimItem",
+    "PasskeyItem",
+    "RecoveryCodeItem",
     "RefreshItem",
     "SessionItem",
     "StoredItem",
+    "TotpItem",
     "UserItem",
     "corrupt_item_count",
     "parse_item",
@@ -131,6 +136,49 @@ class NoteItem(StoredItem):
     id: str
     user_id: str
     text: str
+    created_at: int
+
+
+class TotpItem(StoredItem):
+    """A TOTP factor; the secret only as AES-GCM ciphertext bound to the user id."""
+
+    user_id: str
+    secret_sealed: bytes = Field(min_length=29)
+    confirmed: bool
+    last_step: int = Field(ge=0)
+    created_at: int
+
+
+class RecoveryCodeItem(StoredItem):
+    """One recovery code, known only by its keyed hash (in the sort key)."""
+
+    user_id: str
+    used: bool
+    created_at: int
+
+
+class PasskeyItem(StoredItem):
+    user_id: str
+    credential_id: str = Field(min_length=1, max_length=1400)
+    public_key: bytes = Field(min_length=1)
+    sign_count: int = Field(ge=0)
+    transports: list[str]
+    name: str
+    created_at: int
+    last_used_at: int
+
+
+class PasskeyClaimItem(StoredItem):
+    user_id: str
+
+
+class MfaTicketItem(StoredItem):
+    """A pending step-up: the password was right, a second factor is still owed."""
+
+    user_id: str
+    scopes: list[str] | None = None
+    credentials_version: int = Field(ge=0)
+    used: bool
     created_at: int
 
 
