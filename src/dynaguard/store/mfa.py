@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from dynaguard.store.client import Dynamo, error_code
+from dynaguard.errors import StoreUnavailable
+from dynaguard.store.client import Dynamo, cancellation_codes, error_code
 from dynaguard.store.codec import encode_item
 from dynaguard.store.items import (
     MfaTicketItem,
@@ -38,6 +39,17 @@ PASSKEY_PREFIX = "MFA#PASSKEY#"
 
 class WriteRefused(Exception):
     """A conditional write found the item changed: already used, replayed or gone."""
+
+
+def _refused_by_condition(error: ClientError) -> bool:
+    """A transaction cancelled by a condition (or a racing transaction) is a refusal; one
+    cancelled for capacity is an outage, never a refusal the caller could act on."""
+    if error_code(error) != "TransactionCanceledException":
+        return False
+    codes = set(cancellation_codes(error))
+    if codes & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
+        raise StoreUnavailable from None
+    return bool(codes & {"ConditionalCheckFailed", "TransactionConflict"})
 
 
 def passkey_digest(credential_id: str) -> str:
@@ -83,7 +95,7 @@ class MfaRepository:
         try:
             await self.db.call(self.db.client.transact_write_items, TransactItems=list(ops))
         except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
+            if _refused_by_condition(error):
                 raise WriteRefused from None
             raise
 

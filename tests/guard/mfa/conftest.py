@@ -1,0 +1,120 @@
+"""MFA fixtures: the guard app with a probe route that demands the ``admin`` scope, a
+TOTP app that never hands out the same time step twice, and helpers to enrol factors."""
+
+# No `from __future__ import annotations`: FastAPI must see the probe route's annotation.
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import httpx
+import jwt
+import pyotp
+import pytest
+from fastapi import FastAPI
+
+from dynaguard.guard.app import create_app
+from dynaguard.guard.mfa.passkeys import relying_party
+from dynaguard.guard.principal import Principal
+from dynaguard.settings import Settings
+from dynaguard.store.items import UserItem
+from tests.conftest import TEST_PASSWORD, Harness, bearer
+from tests.guard.mfa.softauthn import SoftAuthenticator
+
+ADMIN_PROBE = "/probe/admin"
+
+
+def claims(access_token: object) -> dict[str, Any]:
+    """The claims of one of our access tokens (the signature is checked by the server)."""
+    decoded: dict[str, Any] = jwt.decode(str(access_token), options={"verify_signature": False})
+    return decoded
+
+
+class TotpApp:
+    """An authenticator app; ``next_code`` never repeats a time step (as a person would
+    after waiting for the next code) and stays inside the server's drift window."""
+
+    def __init__(self, secret: str) -> None:
+        self.totp = pyotp.TOTP(secret)
+        self.last_step = -1
+
+    async def next_code(self) -> str:
+        if 30 - time.time() % 30 < 1.5:
+            await asyncio.sleep(1.6)  # not across a step boundary mid-request
+        current = int(time.time() // 30)
+        step = max(current - 1, self.last_step + 1)
+        if step > current + 1:
+            await asyncio.sleep(30 - time.time() % 30 + 0.1)
+            return await self.next_code()
+        self.last_step = step
+        return self.totp.generate_otp(step)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The root settings; named here so MFA tests read what they rely on."""
+    assert settings.mfa_required_scopes == ["admin"]
+    assert settings.throttle_free_failures == 5
+    return settings
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
+    """The service plus ``GET /probe/admin``, a route that demands the ``admin`` scope."""
+    app: FastAPI = create_app(settings)
+    guard = app.state.guard
+    Admin = Annotated[Principal, guard.current_user(["admin"])]  # noqa: N806
+
+    @app.get(ADMIN_PROBE)
+    async def admin_probe(user: Admin) -> dict[str, str]:
+        return {"admin": user.id}
+
+    async with guard.lifespan(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Harness(client=client, svc=guard.services(), settings=settings)
+
+
+async def login_step(harness: Harness, email: str, scope: str | None = None) -> dict[str, Any]:
+    """POST /auth/login and return the body (a token pair or a step-up answer)."""
+    body: dict[str, Any] = {"email": email, "password": TEST_PASSWORD}
+    if scope is not None:
+        body["scope"] = scope
+    response = await harness.client.post("/auth/login", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def enrol_totp(harness: Harness, user: UserItem) -> tuple[TotpApp, list[str], str]:
+    """Enrol TOTP for ``user``: the app, the recovery codes and the access token used."""
+    pair = await login_step(harness, user.email)
+    access = pair["access_token"]
+    r = await harness.client.post("/auth/mfa/totp/setup", json={"password": TEST_PASSWORD},
+                                  headers=bearer(access))
+    assert r.status_code == 200, r.text
+    app = TotpApp(r.json()["secret"])
+    r = await harness.client.post("/auth/mfa/totp/confirm", json={"code": await app.next_code()},
+                                  headers=bearer(access))
+    assert r.status_code == 200, r.text
+    codes = r.json()["recovery_codes"]
+    assert codes is not None
+    return app, codes, access
+
+
+async def register_passkey(
+    harness: Harness, access: str
+) -> tuple[SoftAuthenticator, dict[str, Any]]:
+    """Register a software passkey with the signed-in user's token."""
+    _, origins = relying_party(harness.settings)
+    authenticator = SoftAuthenticator(origins[0])
+    r = await harness.client.post("/auth/mfa/passkeys/register/options",
+                                  json={"password": TEST_PASSWORD}, headers=bearer(access))
+    assert r.status_code == 200, r.text
+    credential = authenticator.create(r.json())
+    r = await harness.client.post("/auth/mfa/passkeys", json={"credential": credential,
+                                                              "name": "laptop"},
+                                  headers=bearer(access))
+    assert r.status_code == 201, r.text
+    return authenticator, r.json()
