@@ -103,6 +103,16 @@ async def enrol_totp(harness: Harness, user: UserItem) -> tuple[TotpApp, list[st
     return app, codes, access
 
 
+async def step_up(harness: Harness, user: UserItem, app: TotpApp) -> str:
+    """Log in with password and TOTP; the access token of the new session."""
+    step = await login_step(harness, user.email)
+    r = await harness.client.post("/auth/mfa/verify", json={"mfa_token": step["mfa_token"],
+                                                           "code": await app.next_code()})
+    assert r.status_code == 200, r.text
+    access: str = r.json()["access_token"]
+    return access
+
+
 async def register_passkey(
     harness: Harness, access: str
 ) -> tuple[SoftAuthenticator, dict[str, Any]]:

@@ -9,6 +9,7 @@ from tests.guard.mfa.conftest import (
     enrol_totp,
     login_step,
     register_passkey,
+    step_up,
 )
 from tests.guard.mfa.softauthn import SoftAuthenticator
 
@@ -104,7 +105,11 @@ async def test_remove_passkey_needs_password_and_code(
 ) -> None:
     """With TOTP and a passkey, removing the passkey leaves MFA on; it needs a current code."""
     user = await make_user()
-    app, codes, access = await enrol_totp(harness, user)
+    app, codes, pre_mfa = await enrol_totp(harness, user)
+    r = await harness.client.post("/auth/mfa/passkeys/register/options",
+                                  json={"password": TEST_PASSWORD}, headers=bearer(pre_mfa))
+    assert r.status_code == 403, "a password-only session cannot add a second factor"
+    access = await step_up(harness, user, app)
     authenticator, passkey = await register_passkey(harness, access)
     assert passkey["recovery_codes"] is None, "codes are issued with the first factor only"
     c = harness.client

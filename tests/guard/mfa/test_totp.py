@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer
-from tests.guard.mfa.conftest import ADMIN_PROBE, claims, enrol_totp, login_step
+from tests.guard.mfa.conftest import ADMIN_PROBE, claims, enrol_totp, login_step, step_up
 
 
 async def test_enrol_then_login_needs_the_second_factor(
@@ -19,6 +19,8 @@ async def test_enrol_then_login_needs_the_second_factor(
 
     me = (await harness.client.get("/auth/me", headers=bearer(access))).json()
     assert me["mfa_enabled"] is True
+    old = await harness.client.get("/auth/me", headers=bearer(before["access_token"]))
+    assert old.status_code == 401, "password-only sessions end when MFA is turned on"
     step = await login_step(harness, user.email)
     assert step["mfa_required"] is True
     assert "access_token" not in step
@@ -41,6 +43,7 @@ async def test_enrol_then_login_needs_the_second_factor(
 
     (notice,) = await harness.mails_to(user.email)
     assert "authenticator app was added" in notice.get_payload()
+    assert "other sessions were signed out" in notice.get_payload()
     events = [a.event for a in await harness.svc.audit.for_user(user.id)]
     assert "totp_enabled" in events
     assert "mfa_challenged" in events
@@ -203,9 +206,12 @@ async def test_setup_needs_the_password_and_cannot_replace_an_active_secret(
     assert r.status_code == 401
     assert (await harness.client.post("/auth/mfa/totp/setup", json={"password": TEST_PASSWORD})
             ).status_code == 401
-    _, _, access = await enrol_totp(harness, user)
-    r = await harness.client.post("/auth/mfa/totp/setup", headers=bearer(access),
+    app, _, pre_mfa = await enrol_totp(harness, user)
+    r = await harness.client.post("/auth/mfa/totp/setup", headers=bearer(pre_mfa),
                                   json={"password": TEST_PASSWORD})
+    assert r.status_code == 403, "a password-only session cannot touch an enrolled account"
+    r = await harness.client.post("/auth/mfa/totp/setup", json={"password": TEST_PASSWORD},
+                                  headers=bearer(await step_up(harness, user, app)))
     assert r.status_code == 409
 
 

@@ -14,14 +14,17 @@ from dynaguard.errors import Conflict, InvalidRequest, NotFound
 from dynaguard.guard.flows.login import Client
 from dynaguard.guard.mfa.factors import (
     check_code,
+    end_other_sessions,
     notify,
     open_totp,
     reauthenticate,
     refused,
+    require_factor_session,
     seal_totp,
 )
 from dynaguard.guard.mfa.recovery import new_codes, recovery_digest
 from dynaguard.guard.mfa.totp import matching_step, new_secret, provisioning_uri, qr_svg
+from dynaguard.guard.principal import Principal
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.store.items import UserItem
@@ -60,8 +63,12 @@ def remove_flag_if_last(
     return [svc.mfa.set_mfa_enabled_op(user_id, False), *svc.mfa.delete_ops(state.recovery)]
 
 
-async def begin_totp(svc: Services, user: UserItem, password: str, client: Client) -> TotpSetup:
+async def begin_totp(
+    svc: Services, caller: Principal, password: str, client: Client
+) -> TotpSetup:
     """A new secret awaiting confirmation (the secret is shown this once)."""
+    user = caller.user
+    require_factor_session(caller)
     await reauthenticate(svc, user, password, client)
     secret = new_secret()
     try:
@@ -74,9 +81,11 @@ async def begin_totp(svc: Services, user: UserItem, password: str, client: Clien
 
 
 async def confirm_totp(
-    svc: Services, user: UserItem, code: str, client: Client
+    svc: Services, caller: Principal, code: str, client: Client
 ) -> list[str] | None:
     """Turn TOTP on with a first code; the recovery codes when this is the first factor."""
+    user = caller.user
+    require_factor_session(caller)
     attempt = Attempt("mfa", user.id, client.address)
     await svc.throttle.check(attempt)
     state = await svc.mfa.factors(user.id)
@@ -99,8 +108,12 @@ async def confirm_totp(
         raise Conflict("The TOTP setup changed meanwhile; start again.") from None
     await svc.throttle.succeeded(attempt)
     await svc.audit.record("totp_enabled", user_id=user.id, address=client.address)
+    first = not user.mfa_enabled
+    if first:
+        await end_other_sessions(svc, caller)
     notify(svc, user, "Two-step sign-in is on",
-           "An authenticator app was added to your account: signing in now needs its code.")
+           "An authenticator app was added to your account: signing in now needs its code."
+           + (" Your other sessions were signed out." if first else ""))
     return codes
 
 

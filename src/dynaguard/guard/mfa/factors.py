@@ -12,18 +12,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from dynaguard.errors import AuthenticationFailed, GuardError, InvalidRequest
+from dynaguard.errors import AuthenticationFailed, GuardError, InvalidRequest, PermissionDenied
 from dynaguard.guard.flows.login import Client, authenticate_password
+from dynaguard.guard.mfa.policy import multi_factor
 from dynaguard.guard.mfa.recovery import is_recovery_code, recovery_digest
 from dynaguard.guard.mfa.sealing import SecretBox
 from dynaguard.guard.mfa.totp import matching_step
+from dynaguard.guard.principal import Principal
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.store.items import TotpItem, UserItem
 from dynaguard.store.mfa import WriteRefused
 
-__all__ = ["Proof", "check_code", "code_proof", "notify", "open_totp", "reauthenticate",
-           "refused", "seal_totp", "spend"]
+__all__ = ["Proof", "check_code", "code_proof", "end_other_sessions", "notify", "open_totp",
+           "reauthenticate", "refused", "require_factor_session", "seal_totp", "spend"]
 
 Op = dict[str, object]
 TOTP_PURPOSE = "totp-secret"
@@ -101,6 +103,21 @@ async def reauthenticate(svc: Services, user: UserItem, password: str, client: C
     confirmed = await authenticate_password(svc, user.email, password, client)
     if confirmed.id != user.id:
         raise AuthenticationFailed
+
+
+def require_factor_session(caller: Principal) -> None:
+    """Adding a factor to an account that has one needs a session that used one, so a
+    session opened before MFA was turned on cannot slip in a factor of its own."""
+    if caller.user.mfa_enabled and not multi_factor(caller.session.amr):
+        raise PermissionDenied("Sign in with your second factor first.")
+
+
+async def end_other_sessions(svc: Services, caller: Principal) -> None:
+    """When MFA is turned on, sessions opened with the password alone (perhaps by whoever
+    knew it) end; the caller's own session stays."""
+    for session in await svc.sessions.list_for_user(caller.id):
+        if session.id != caller.session.id:
+            await svc.sessions.revoke(session.id)
 
 
 def notify(svc: Services, user: UserItem, subject: str, what: str) -> None:

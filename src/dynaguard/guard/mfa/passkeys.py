@@ -35,8 +35,16 @@ from webauthn.helpers.structs import (
 from dynaguard.errors import Conflict, InvalidRequest, NotFound
 from dynaguard.guard.flows.login import Client
 from dynaguard.guard.mfa.enrol import fresh_recovery_codes, remove_flag_if_last
-from dynaguard.guard.mfa.factors import Proof, check_code, notify, reauthenticate
+from dynaguard.guard.mfa.factors import (
+    Proof,
+    check_code,
+    end_other_sessions,
+    notify,
+    reauthenticate,
+    require_factor_session,
+)
 from dynaguard.guard.mfa.schemas import AssertionCredential, AttestationCredential
+from dynaguard.guard.principal import Principal
 from dynaguard.guard.services import Services
 from dynaguard.guard.tokens import hash_token
 from dynaguard.settings import Settings
@@ -105,9 +113,11 @@ def _descriptor(item: PasskeyItem) -> PublicKeyCredentialDescriptor:
 
 
 async def registration_options(
-    svc: Services, user: UserItem, password: str, client: Client
+    svc: Services, caller: Principal, password: str, client: Client
 ) -> dict[str, Any]:
     """Options for ``navigator.credentials.create()``; needs the password again."""
+    user = caller.user
+    require_factor_session(caller)
     await reauthenticate(svc, user, password, client)
     state = await svc.mfa.factors(user.id)
     rp_id, _ = relying_party(svc.settings)
@@ -124,9 +134,12 @@ async def registration_options(
 
 
 async def register_passkey(
-    svc: Services, user: UserItem, credential: AttestationCredential, name: str, client: Client
+    svc: Services, caller: Principal, credential: AttestationCredential, name: str,
+    client: Client,
 ) -> tuple[PasskeyItem, list[str] | None]:
     """Verify an attestation and store the passkey; recovery codes if it is the first factor."""
+    user = caller.user
+    require_factor_session(caller)
     rp_id, origins = relying_party(svc.settings)
     try:
         token_hash, challenge = await _claim_challenge(
@@ -154,8 +167,12 @@ async def register_passkey(
         raise Conflict("The passkey could not be registered; start again.") from None
     await svc.audit.record("passkey_added", user_id=user.id, address=client.address,
                            passkey=passkey_digest(item.credential_id)[:16])
+    first = not user.mfa_enabled
+    if first:
+        await end_other_sessions(svc, caller)
     notify(svc, user, "A passkey was added to your account",
-           f"A passkey named {name!r} was added to your account.")
+           f"A passkey named {name!r} was added to your account."
+           + (" Your other sessions were signed out." if first else ""))
     return item, codes
 
 

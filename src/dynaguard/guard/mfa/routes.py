@@ -80,7 +80,7 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         body: PasswordBody, user: User, request: Request, svc: Svc, response: Response
     ) -> TotpSetupBody:
         """Start TOTP enrolment: the secret, its otpauth:// URI and a QR code (shown once)."""
-        setup = await begin_totp(svc, user.user, body.password, _client(request, svc))
+        setup = await begin_totp(svc, user, body.password, _client(request, svc))
         response.headers.update(NO_STORE)
         return TotpSetupBody(secret=setup.secret, otpauth_uri=setup.otpauth_uri,
                              qr_svg=setup.qr_svg)
@@ -90,7 +90,7 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         body: CodeBody, user: User, request: Request, svc: Svc, response: Response
     ) -> TotpConfirmedBody:
         """Turn TOTP on with a first code; recovery codes come back once."""
-        codes = await confirm_totp(svc, user.user, body.code, _client(request, svc))
+        codes = await confirm_totp(svc, user, body.code, _client(request, svc))
         response.headers.update(NO_STORE)
         return TotpConfirmedBody(recovery_codes=codes)
 
@@ -117,14 +117,14 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         body: PasswordBody, user: User, request: Request, svc: Svc
     ) -> dict[str, Any]:
         """Options for navigator.credentials.create(); needs the password."""
-        return await registration_options(svc, user.user, body.password, _client(request, svc))
+        return await registration_options(svc, user, body.password, _client(request, svc))
 
     @router.post("/auth/mfa/passkeys", response_model=PasskeyBody, status_code=201)
     async def passkey_register_route(
         body: PasskeyRegisterBody, user: User, request: Request, svc: Svc, response: Response
     ) -> PasskeyBody:
         """Store the passkey the authenticator created for the last options."""
-        item, codes = await register_passkey(svc, user.user, body.credential, body.name,
+        item, codes = await register_passkey(svc, user, body.credential, body.name,
                                              _client(request, svc))
         response.headers.update(NO_STORE)
         return _passkey(item, codes)
