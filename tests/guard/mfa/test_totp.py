@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from dynaguard.guard.throttle import Attempt
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer
 from tests.guard.mfa.conftest import ADMIN_PROBE, claims, enrol_totp, login_step, step_up
 
@@ -230,3 +233,23 @@ async def test_setup_answer_and_secret_at_rest(harness: Harness, make_user: Make
     sealed = item["secret_sealed"]["B"]
     assert body["secret"].encode() not in sealed
     assert body["secret"] not in str(page["Items"])
+
+
+async def test_one_code_used_concurrently_succeeds_once(
+    harness: Harness, make_user: MakeUser
+) -> None:
+    """Eight step-ups racing with one TOTP code and eight with one recovery code: exactly
+    one of each wins (the conditional write decides, not a read before it)."""
+    user = await make_user()
+    app, codes, _ = await enrol_totp(harness, user)
+    code = await app.next_code()
+    for secret in (code, codes[0]):
+        tickets = [(await login_step(harness, user.email))["mfa_token"] for _ in range(8)]
+        responses = await asyncio.gather(*(
+            harness.client.post("/auth/mfa/verify", json={"mfa_token": t, "code": secret})
+            for t in tickets
+        ))
+        statuses = [r.status_code for r in responses]
+        assert statuses.count(200) == 1, statuses
+        assert set(statuses) <= {200, 401, 429}
+        await harness.svc.throttle.succeeded(Attempt("mfa", user.id, "127.0.0.1"))
