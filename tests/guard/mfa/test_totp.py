@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from dynaguard.guard.throttle import Attempt
+from dynaguard.guard.tokens import hash_token
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer
 from tests.guard.mfa.conftest import ADMIN_PROBE, claims, enrol_totp, login_step, step_up
 
@@ -253,3 +254,22 @@ async def test_one_code_used_concurrently_succeeds_once(
         assert statuses.count(200) == 1, statuses
         assert set(statuses) <= {200, 401, 429}
         await harness.svc.throttle.succeeded(Attempt("mfa", user.id, "127.0.0.1"))
+
+
+async def test_ticket_dies_with_its_time_or_the_credentials(
+    harness: Harness, make_user: MakeUser
+) -> None:
+    """An expired ticket, or one issued before logout-all, no longer redeems a good code."""
+    user = await make_user()
+    app, _, access = await enrol_totp(harness, user)
+    stale = "stale-" + TEST_PASSWORD
+    await harness.svc.mfa.put_ticket(hash_token(stale), user, None, -1)
+    r = await harness.client.post("/auth/mfa/verify", json={"mfa_token": stale,
+                                                           "code": await app.next_code()})
+    assert r.status_code == 401
+    step = await login_step(harness, user.email)
+    assert (await harness.client.post("/auth/logout-all", headers=bearer(access))
+            ).status_code == 204
+    r = await harness.client.post("/auth/mfa/verify", json={"mfa_token": step["mfa_token"],
+                                                           "code": await app.next_code()})
+    assert r.status_code == 401

@@ -24,6 +24,7 @@ from dynaguard.guard.mfa.schemas import (
     CodeBody,
     MfaStatusBody,
     MfaVerifyBody,
+    PasskeyAddedBody,
     PasskeyBody,
     PasskeyLoginBody,
     PasskeyRegisterBody,
@@ -56,9 +57,9 @@ def _client(request: Request, svc: Services) -> Client:
     return Client(address=address, user_agent=request.headers.get("user-agent", ""))
 
 
-def _passkey(item: PasskeyItem, codes: list[str] | None = None) -> PasskeyBody:
+def _passkey(item: PasskeyItem) -> PasskeyBody:
     return PasskeyBody(id=item.credential_id, name=item.name, created_at=item.created_at,
-                       last_used_at=item.last_used_at, recovery_codes=codes)
+                       last_used_at=item.last_used_at)
 
 
 def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
@@ -119,15 +120,15 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         """Options for navigator.credentials.create(); needs the password."""
         return await registration_options(svc, user, body.password, _client(request, svc))
 
-    @router.post("/auth/mfa/passkeys", response_model=PasskeyBody, status_code=201)
+    @router.post("/auth/mfa/passkeys", response_model=PasskeyAddedBody, status_code=201)
     async def passkey_register_route(
         body: PasskeyRegisterBody, user: User, request: Request, svc: Svc, response: Response
-    ) -> PasskeyBody:
+    ) -> PasskeyAddedBody:
         """Store the passkey the authenticator created for the last options."""
         item, codes = await register_passkey(svc, user, body.credential, body.name,
                                              _client(request, svc))
         response.headers.update(NO_STORE)
-        return _passkey(item, codes)
+        return PasskeyAddedBody(**_passkey(item).model_dump(), recovery_codes=codes)
 
     @router.delete("/auth/mfa/passkeys/{passkey_id}", status_code=204)
     async def passkey_remove_route(

@@ -18,6 +18,7 @@ __all__ = [
     "MfaRequiredBody",
     "MfaStatusBody",
     "MfaVerifyBody",
+    "PasskeyAddedBody",
     "PasskeyBody",
     "PasskeyLoginBody",
     "PasskeyRegisterBody",
@@ -149,7 +150,12 @@ class PasskeyBody(BaseModel):
     name: str
     created_at: int
     last_used_at: int
-    recovery_codes: list[str] | None = None
+
+
+class PasskeyAddedBody(PasskeyBody):
+    """``recovery_codes`` is set when this was the account's first factor: shown once."""
+
+    recovery_codes: list[str] | None
 
 
 class MfaStatusBody(BaseModel):
