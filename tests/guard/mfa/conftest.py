@@ -51,12 +51,18 @@ class TotpApp:
         return self.totp.generate_otp(step)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "settings(**changes): settings this test runs with")
+
+
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The root settings; named here so MFA tests read what they rely on."""
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The root settings, changed by a ``settings`` marker; defaults MFA tests rely on are
+    checked here so a change to them is seen."""
     assert settings.mfa_required_scopes == ["admin"]
     assert settings.throttle_free_failures == 5
-    return settings
+    marker = request.node.get_closest_marker("settings")
+    return settings.model_copy(update=marker.kwargs) if marker else settings
 
 
 @pytest.fixture
