@@ -98,6 +98,14 @@ class Settings(BaseSettings):
             return [s for s in value.replace(",", " ").split() if s]
         return value
 
+    @field_validator("passkey_origins")
+    @classmethod
+    def _origin_shape(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+                raise ValueError("must be origins such as https://example.com (no path)")
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
