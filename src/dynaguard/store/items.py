@@ -8,12 +8,13 @@ caller treats as a deny. Do not loosen these models to "tolerate" bad data.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dynaguard.errors import CorruptItem
 from dynaguard.store.codec import decode_item
@@ -148,6 +149,12 @@ class TotpItem(StoredItem):
     last_step: int = Field(ge=0)
     created_at: int
 
+    @model_validator(mode="after")
+    def _key_names_this_user(self) -> TotpItem:
+        if (self.pk, self.sk) != (f"USER#{self.user_id}", "MFA#TOTP"):
+            raise ValueError("the key does not match the user")
+        return self
+
 
 class RecoveryCodeItem(StoredItem):
     """One recovery code, known only by its keyed hash (in the sort key)."""
@@ -155,6 +162,12 @@ class RecoveryCodeItem(StoredItem):
     user_id: str
     used: bool
     created_at: int
+
+    @model_validator(mode="after")
+    def _key_names_this_user(self) -> RecoveryCodeItem:
+        if self.pk != f"USER#{self.user_id}" or not self.sk.startswith("MFA#RC#"):
+            raise ValueError("the key does not match the user")
+        return self
 
 
 class PasskeyItem(StoredItem):
@@ -166,6 +179,14 @@ class PasskeyItem(StoredItem):
     name: str
     created_at: int
     last_used_at: int
+
+    @model_validator(mode="after")
+    def _key_names_this_credential(self) -> PasskeyItem:
+        # The owner named inside is who the passkey signs in: it must be whose key it sits under.
+        digest = hashlib.sha256(self.credential_id.encode()).hexdigest()
+        if (self.pk, self.sk) != (f"USER#{self.user_id}", f"MFA#PASSKEY#{digest}"):
+            raise ValueError("the key does not match the credential")
+        return self
 
 
 class PasskeyClaimItem(StoredItem):

@@ -1,11 +1,11 @@
-"""MFA fixtures: the guard app with a probe route that demands the ``admin`` scope, a
-TOTP app that never hands out the same time step twice, and helpers to enrol factors."""
+"""MFA fixtures: a route of another app that demands the ``admin`` scope, a TOTP app that
+never hands out the same time step twice, and helpers to enrol factors."""
 
 # No `from __future__ import annotations`: FastAPI must see the probe route's annotation.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 import httpx
@@ -14,15 +14,16 @@ import pyotp
 import pytest
 from fastapi import FastAPI
 
-from dynaguard.guard.app import create_app
+from dynaguard.guard.deps import authenticator, bearer_scheme, require
 from dynaguard.guard.mfa.passkeys import relying_party
 from dynaguard.guard.principal import Principal
+from dynaguard.guard.problems import install_problem_handlers
 from dynaguard.settings import Settings
 from dynaguard.store.items import UserItem
 from tests.conftest import TEST_PASSWORD, Harness, bearer
 from tests.guard.mfa.softauthn import SoftAuthenticator
 
-ADMIN_PROBE = "/probe/admin"
+AdminProbe = Callable[[object], Awaitable[httpx.Response]]
 
 
 def claims(access_token: object) -> dict[str, Any]:
@@ -66,20 +67,26 @@ def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture
-async def harness(settings: Settings) -> AsyncIterator[Harness]:
-    """The service plus ``GET /probe/admin``, a route that demands the ``admin`` scope."""
-    app: FastAPI = create_app(settings)
-    guard = app.state.guard
-    Admin = Annotated[Principal, guard.current_user(["admin"])]  # noqa: N806
+async def admin_probe(harness: Harness) -> AsyncIterator[AdminProbe]:
+    """``GET /reports`` of another app on the same services, demanding the ``admin`` scope
+    as an application protecting its own routes with the guard would."""
+    svc = harness.svc
+    app = FastAPI()
+    install_problem_handlers(app)
+    authenticate = authenticator(lambda: svc, bearer_scheme("/auth/token"))
+    Admin = Annotated[Principal, require(authenticate, ["admin"])]  # noqa: N806 -- a type alias
 
-    @app.get(ADMIN_PROBE)
-    async def admin_probe(user: Admin) -> dict[str, str]:
+    @app.get("/reports")
+    async def reports(user: Admin) -> dict[str, str]:
         return {"admin": user.id}
 
-    async with guard.lifespan(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Harness(client=client, svc=guard.services(), settings=settings)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))
+    async with httpx.AsyncClient(transport=transport, base_url="http://reports") as client:
+
+        async def get(access_token: object) -> httpx.Response:
+            return await client.get("/reports", headers=bearer(access_token))
+
+        yield get
 
 
 async def login_step(harness: Harness, email: str, scope: str | None = None) -> dict[str, Any]:

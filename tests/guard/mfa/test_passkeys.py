@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer
 from tests.guard.mfa.conftest import (
-    ADMIN_PROBE,
+    AdminProbe,
     claims,
     enrol_totp,
     login_step,
@@ -51,7 +51,9 @@ async def test_register_and_use_as_second_factor(harness: Harness, make_user: Ma
     assert "passkey_added" in events
 
 
-async def test_passwordless_login(harness: Harness, make_user: MakeUser) -> None:
+async def test_passwordless_login(
+    harness: Harness, make_user: MakeUser, admin_probe: AdminProbe
+) -> None:
     """A discoverable passkey with user verification signs in alone, counts as MFA for the
     admin policy, and each assertion works once."""
     user = await make_user(scopes=["notes:read", "admin"])
@@ -69,7 +71,7 @@ async def test_passwordless_login(harness: Harness, make_user: MakeUser) -> None
     access = r.json()["access_token"]
     assert claims(access)["amr"] == ["hwk", "mfa"]
     assert claims(access)["sub"] == user.id
-    assert (await harness.client.get(ADMIN_PROBE, headers=bearer(access))).status_code == 200
+    assert (await admin_probe(access)).status_code == 200
 
     again = await harness.client.post("/auth/passkey/login", json={"credential": assertion})
     assert again.status_code == 401
@@ -130,3 +132,22 @@ async def test_remove_passkey_needs_password_and_code(
     events = [a.event for a in await harness.svc.audit.for_user(user.id)]
     assert "passkey_removed" in events
     assert len(codes) == 10
+
+
+async def test_passkey_filed_under_another_user_signs_in_nobody(
+    harness: Harness, make_user: MakeUser
+) -> None:
+    """A passkey item whose owner field names someone else than the key it is stored under
+    is corrupt: the passwordless login fails instead of opening either account."""
+    alice, mallory = await make_user(), await make_user()
+    pair = await login_step(harness, alice.email)
+    authenticator, _ = await register_passkey(harness, pair["access_token"])
+    table, client = harness.settings.table, harness.svc.db.client
+    page = await client.scan(TableName=table)
+    (item,) = [i for i in page["Items"] if i["sk"]["S"].startswith("MFA#PASSKEY#")]
+    item["user_id"] = {"S": mallory.id}
+    await client.put_item(TableName=table, Item=item)
+    options = (await harness.client.post("/auth/passkey/login/options")).json()
+    r = await harness.client.post("/auth/passkey/login",
+                                  json={"credential": authenticator.get(options)})
+    assert r.status_code == 401

@@ -9,7 +9,7 @@ import pytest
 
 from dynaguard.guard.tokens import hash_token
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer
-from tests.guard.mfa.conftest import ADMIN_PROBE, claims, enrol_totp, login_step, step_up
+from tests.guard.mfa.conftest import AdminProbe, claims, enrol_totp, login_step, step_up
 
 
 async def test_enrol_then_login_needs_the_second_factor(
@@ -165,13 +165,14 @@ async def test_regenerated_codes_replace_the_old_ones(
     assert accepted.status_code == 200
 
 
-async def test_admin_scope_needs_a_second_factor(harness: Harness, make_user: MakeUser) -> None:
+async def test_admin_scope_needs_a_second_factor(
+    harness: Harness, make_user: MakeUser, admin_probe: AdminProbe
+) -> None:
     """An admin without MFA gets a token without `admin`; after step-up the token has it."""
     user = await make_user(scopes=["notes:read", "admin"])
     pair = await login_step(harness, user.email, scope="admin notes:read")
     assert claims(pair["access_token"])["scope"] == "notes:read"
-    assert (await harness.client.get(ADMIN_PROBE, headers=bearer(pair["access_token"]))
-            ).status_code == 403
+    assert (await admin_probe(pair["access_token"])).status_code == 403
     form = await harness.client.post("/auth/token", data={
         "username": user.email, "password": TEST_PASSWORD, "scope": "admin"})
     assert form.status_code == 200
@@ -190,7 +191,7 @@ async def test_admin_scope_needs_a_second_factor(harness: Harness, make_user: Ma
     assert r.status_code == 200
     access = r.json()["access_token"]
     assert claims(access)["scope"] == "admin notes:read"
-    probe = await harness.client.get(ADMIN_PROBE, headers=bearer(access))
+    probe = await admin_probe(access)
     assert (probe.status_code, probe.json()) == (200, {"admin": user.id})
 
 

@@ -49,13 +49,13 @@ async def verify_step_up(
     attempt = Attempt("mfa", user.id, client.address)
     await svc.throttle.check(attempt)
     proof: Proof | None = None
-    if code is not None:
-        proof = await code_proof(svc, user, code)
-    elif credential is not None:
-        try:
+    try:
+        if code is not None:
+            proof = await code_proof(svc, user, code)
+        elif credential is not None:
             _, proof = await passkey_proof(svc, credential, user=user)
-        except CeremonyFailed:
-            proof = None
+    except (CeremonyFailed, CorruptItem):
+        proof = None  # a corrupt factor item is a deny, like any other
     if proof is None or not await spend(proof, [svc.mfa.spend_ticket_op(ticket_hash, user.id)]):
         await refused(svc, attempt, user)
         raise AuthenticationFailed
