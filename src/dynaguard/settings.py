@@ -103,12 +103,38 @@ class Settings(BaseSettings):
     service_name: str = Field(
         "dynaguard", description="Name in mails; passwords containing it are refused."
     )
+    mfa_required_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["admin"],
+        description="Scopes issued only to sessions that passed a second factor.",
+    )
+    passkey_rp_id: str = Field(
+        "", description="WebAuthn relying-party id; empty: the host of public_url."
+    )
+    passkey_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed in passkey ceremonies; empty: public_url's origin.",
+    )
 
     @field_validator("default_scopes", "trusted_proxies", mode="before")
     @classmethod
     def _split_scopes(cls, value: object) -> object:
         if isinstance(value, str):
             return [s for s in value.replace(",", " ").split() if s]
+        return value
+
+    @field_validator("mfa_required_scopes", "passkey_origins", mode="before")
+    @classmethod
+    def _split_mfa_lists(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s for s in value.replace(",", " ").split() if s]
+        return value
+
+    @field_validator("passkey_origins")
+    @classmethod
+    def _origin_shape(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+                raise ValueError("must be origins such as https://example.com (no path)")
         return value
 
     @field_validator("trusted_proxies")

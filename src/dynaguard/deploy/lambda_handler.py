@@ -8,7 +8,9 @@ the life of the container.
 from __future__ import annotations
 
 from dynaguard.deploy.lambda_service import LambdaService, lambda_settings
+from dynaguard.logs import configure_logging
 
 __all__ = ["handler"]
 
+configure_logging()  # JSON lines on stderr, which Lambda ships to CloudWatch
 handler = LambdaService(lambda_settings())

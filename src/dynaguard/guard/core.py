@@ -24,6 +24,7 @@ from dynaguard.guard.deps import authenticator, bearer_scheme, require
 from dynaguard.guard.introspection import build_introspection_router
 from dynaguard.guard.keyring import KeyRing, load_kek
 from dynaguard.guard.mail import Mailer, mailer_from_settings
+from dynaguard.guard.mfa.routes import build_mfa_router
 from dynaguard.guard.passwords import PROFILES, Passwords
 from dynaguard.guard.problems import install_problem_handlers
 from dynaguard.guard.request_id import RequestIdMiddleware
@@ -79,6 +80,7 @@ class Guard:
         install_problem_handlers(app)
         app.add_middleware(RequestIdMiddleware)
         app.include_router(self.router)
+        app.include_router(build_mfa_router(self.services, self.current_user()))
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
@@ -113,6 +115,7 @@ class Guard:
                 settings=self.settings, db=db, passwords=passwords,
                 tokens=TokenService(self.settings, ring),
                 mailer=self._mailer or mailer_from_settings(self.settings),
+                kek=kek,
             )
             self._services = svc
             try:

@@ -16,6 +16,8 @@ from dynaguard.guard.flows.refresh import refresh
 from dynaguard.guard.flows.register import register
 from dynaguard.guard.flows.unlock import unlock
 from dynaguard.guard.flows.verify_email import verify_email
+from dynaguard.guard.mfa.routes import MFA_PUBLIC_ROUTES
+from dynaguard.guard.mfa.schemas import MfaRequiredBody
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import (
     AcceptedBody,
@@ -40,7 +42,7 @@ PUBLIC_ROUTES = frozenset({
     ("GET", "/.well-known/jwks.json"),
     # Not bearer-protected: guarded by the resource-server credential (HTTP Basic) instead.
     ("POST", "/auth/introspect"),
-})
+}) | MFA_PUBLIC_ROUTES
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -77,14 +79,14 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
         await unlock(svc, body.token)
         return Response(status_code=204)
 
-    @router.post("/auth/login", response_model=TokenPairBody)
+    @router.post("/auth/login", response_model=TokenPairBody | MfaRequiredBody)
     async def login_route(body: LoginBody, request: Request, svc: Svc, response: Response) -> Any:
         scopes = body.scope.split() if body.scope is not None else None
         pair = await login(svc, body.email, body.password, _client(request, svc), scopes)
         response.headers.update(NO_STORE)
         return pair.body()
 
-    @router.post("/auth/token", response_model=TokenPairBody)
+    @router.post("/auth/token", response_model=TokenPairBody | MfaRequiredBody)
     async def token_route(
         form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, svc: Svc,
         response: Response,

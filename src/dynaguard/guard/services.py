@@ -18,6 +18,7 @@ from dynaguard.settings import Settings
 from dynaguard.store.audit import AuditRepository
 from dynaguard.store.client import Dynamo
 from dynaguard.store.counters import CounterRepository
+from dynaguard.store.mfa import MfaRepository
 from dynaguard.store.notes import NoteRepository
 from dynaguard.store.onetime import OneTimeTokenRepository
 from dynaguard.store.sessions import SessionRepository
@@ -36,12 +37,14 @@ class Services:
     tokens: TokenService
     mailer: Mailer
     session_cache: SessionCache = field(init=False)
+    kek: bytes = field(default=b"", repr=False)
     users: UserRepository = field(init=False)
     sessions: SessionRepository = field(init=False)
     onetime: OneTimeTokenRepository = field(init=False)
     notes: NoteRepository = field(init=False)
     audit: AuditRepository = field(init=False)
     throttle: Throttle = field(init=False)
+    mfa: MfaRepository = field(init=False)
     _mail_tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
@@ -52,6 +55,7 @@ class Services:
         self.notes = NoteRepository(self.db)
         self.audit = AuditRepository(self.db, self.settings.audit_retention)
         self.throttle = Throttle(CounterRepository(self.db), self.settings)
+        self.mfa = MfaRepository(self.db)
 
     def post_mail(self, to: str, subject: str, text: str) -> None:
         """Send a mail off the request path, so no response waits on (or times) delivery."""

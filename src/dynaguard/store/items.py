@@ -8,6 +8,7 @@ caller treats as a deny. Do not loosen these models to "tolerate" bad data.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -23,11 +24,16 @@ __all__ = [
     "CounterItem",
     "EmailClaimItem",
     "KeyItem",
+    "MfaTicketItem",
     "NoteItem",
     "OneTimeTokenItem",
+    "PasskeyClaimItem",
+    "PasskeyItem",
+    "RecoveryCodeItem",
     "RefreshItem",
     "SessionItem",
     "StoredItem",
+    "TotpItem",
     "UserItem",
     "corrupt_item_count",
     "parse_item",
@@ -145,6 +151,69 @@ class NoteItem(StoredItem):
     id: str
     user_id: str
     text: str
+    created_at: int
+
+
+class TotpItem(StoredItem):
+    """A TOTP factor; the secret only as AES-GCM ciphertext bound to the user id."""
+
+    user_id: str
+    secret_sealed: bytes = Field(min_length=29)
+    confirmed: bool
+    last_step: int = Field(ge=0)
+    created_at: int
+
+    @model_validator(mode="after")
+    def _key_names_this_user(self) -> TotpItem:
+        if (self.pk, self.sk) != (f"USER#{self.user_id}", "MFA#TOTP"):
+            raise ValueError("the key does not match the user")
+        return self
+
+
+class RecoveryCodeItem(StoredItem):
+    """One recovery code, known only by its keyed hash (in the sort key)."""
+
+    user_id: str
+    used: bool
+    created_at: int
+
+    @model_validator(mode="after")
+    def _key_names_this_user(self) -> RecoveryCodeItem:
+        if self.pk != f"USER#{self.user_id}" or not self.sk.startswith("MFA#RC#"):
+            raise ValueError("the key does not match the user")
+        return self
+
+
+class PasskeyItem(StoredItem):
+    user_id: str
+    credential_id: str = Field(min_length=1, max_length=1400)
+    public_key: bytes = Field(min_length=1)
+    sign_count: int = Field(ge=0)
+    transports: list[str]
+    name: str
+    created_at: int
+    last_used_at: int
+
+    @model_validator(mode="after")
+    def _key_names_this_credential(self) -> PasskeyItem:
+        # The owner named inside is who the passkey signs in: it must be whose key it sits under.
+        digest = hashlib.sha256(self.credential_id.encode()).hexdigest()
+        if (self.pk, self.sk) != (f"USER#{self.user_id}", f"MFA#PASSKEY#{digest}"):
+            raise ValueError("the key does not match the credential")
+        return self
+
+
+class PasskeyClaimItem(StoredItem):
+    user_id: str
+
+
+class MfaTicketItem(StoredItem):
+    """A pending step-up: the password was right, a second factor is still owed."""
+
+    user_id: str
+    scopes: list[str] | None = None
+    credentials_version: int = Field(ge=0)
+    used: bool
     created_at: int
 
 

@@ -8,6 +8,11 @@
     one-time token  TOKEN#<sha256>      TOKEN
     signing key     KEYRING             KEY#<kid>
     note            USER#<id>           NOTE#<id>
+    TOTP factor     USER#<id>           MFA#TOTP
+    recovery code   USER#<id>           MFA#RC#<hmac>
+    passkey         USER#<id>           MFA#PASSKEY#<sha256(credential id)>
+    passkey claim   PASSKEY#<sha256>    CLAIM
+    step-up ticket  MFATICKET#<sha256>  TICKET
 
 ``expires_at`` (epoch seconds) is the TTL attribute; TTL deletion is lazy, so every read
 also filters expired items itself.

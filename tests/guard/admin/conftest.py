@@ -26,7 +26,7 @@ async def running(settings: Settings, address: str = "127.0.0.1") -> AsyncIterat
     async with guard.lifespan(app):
         transport = httpx.ASGITransport(app=app, client=(address, 50001))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Harness(client=client, svc=guard.services(), settings=settings)
+            yield Harness(client=client, svc=guard.services(), settings=settings, app=app)
 
 
 SignIn = Callable[..., Awaitable[tuple[SessionItem, TokenPair]]]

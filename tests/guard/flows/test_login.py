@@ -13,7 +13,8 @@ from tests.conftest import TEST_PASSWORD, Harness
 from tests.guard.support import assert_generic_401, create_user, get_raw
 
 # Headers that may legitimately differ between two answers; compared when absent.
-PER_RESPONSE_HEADERS = frozenset({b"date"})
+# Headers that differ on every response by design (a timestamp, a request correlation id).
+PER_RESPONSE_HEADERS = frozenset({b"date", b"x-request-id"})
 
 Attempt = Callable[[str, str], Awaitable[httpx.Response]]
 

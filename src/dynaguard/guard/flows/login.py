@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from dynaguard.errors import AuthenticationFailed, CorruptItem
 from dynaguard.guard.flows.unlock import schedule_unlock_mail
+from dynaguard.guard.mfa.policy import grantable_scopes
+from dynaguard.guard.mfa.tickets import MfaRequired, issue_ticket
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.guard.tokens import hash_token, new_opaque_token
@@ -86,6 +88,7 @@ async def start_session(
 ) -> tuple[SessionItem, TokenPair]:
     """A new server-generated session (CWE-384) and its first token pair."""
     granted = sorted(set(user.scopes) & set(scopes)) if scopes is not None else sorted(user.scopes)
+    granted = grantable_scopes(granted, amr, svc.settings.mfa_required_scopes)
     session = svc.sessions.new_session(
         user, scopes=granted, amr=amr, absolute_ttl=svc.settings.refresh_absolute_ttl,
         user_agent=client.user_agent, address=client.address,
@@ -100,7 +103,10 @@ async def start_session(
 
 async def login(
     svc: Services, email: str, password: str, client: Client, scopes: Sequence[str] | None = None
-) -> TokenPair:
+) -> TokenPair | MfaRequired:
+    """A token pair, or a step-up ticket when the account has a second factor."""
     user = await authenticate_password(svc, email, password, client)
+    if user.mfa_enabled:
+        return await issue_ticket(svc, user, scopes, client.address)
     _, pair = await start_session(svc, user, client, scopes=scopes, amr=["pwd"])
     return pair
