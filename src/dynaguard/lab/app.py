@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -26,14 +27,17 @@ __all__ = ["create_lab_app"]
 
 
 def create_lab_app(settings: Settings, flaws: Iterable[str] | str = (), *,
-                   clock: Clock = time.time, mailer: Mailer | None = None) -> FastAPI:
+                   clock: Clock = time.time, mailer: Mailer | None = None,
+                   dynamodb: Any = None) -> FastAPI:
     """The lab as an ASGI app with ``flaws`` switched on (names, ``"all"`` or ``"none"``).
 
     Run it inside its lifespan (uvicorn does; in tests use ``app.state.lab.lifespan()``).
     ``clock`` is the lab's notion of now, so tests can issue tokens "an hour ago".
+    ``dynamodb`` is an open aiobotocore DynamoDB client to share (the lab then neither
+    opens nor closes one), for harnesses that run many labs.
     """
     chosen = parse_flaws(flaws)
-    lab = Lab(settings, chosen, clock, mailer)
+    lab = Lab(settings, chosen, clock, mailer, dynamodb)
     app = FastAPI(
         title="dynaguard lab", version=__version__, lifespan=lab.lifespan,
         description="A DELIBERATELY VULNERABLE app for learning and for testing scanners. "

@@ -30,7 +30,7 @@ class Lab:
     """The lab's parts; ``store`` exists only inside :meth:`lifespan`."""
 
     def __init__(self, settings: Settings, flaws: frozenset[str], clock: Clock = time.time,
-                 mailer: Mailer | None = None) -> None:
+                 mailer: Mailer | None = None, client: Any = None) -> None:
         self.settings = settings
         self.flaws = flaws
         self.clock = clock
@@ -38,6 +38,7 @@ class Lab:
         self.tokens = LabTokens(settings, flaws, clock)
         self.mailer = mailer or mailer_from_settings(settings)
         self._store: LabStore | None = None
+        self._client = client  # an open DynamoDB client to share, or None to open one
         self.engine: LocalEngine | None = None
 
     def on(self, flaw: str) -> bool:
@@ -61,8 +62,10 @@ class Lab:
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
         """Connect to DynamoDB (starting an embedded engine if none is set), seed, serve."""
-        from dynaguard.lab.seed import seed_accounts  # noqa: PLC0415 -- seed imports Lab
-
+        if self._client is not None:
+            async with self._serving(self._client):
+                yield
+            return
         endpoint: str | None = self.settings.dynamodb_endpoint
         if self.settings.embedded:
             self.engine = LocalEngine()
@@ -72,13 +75,22 @@ class Lab:
         elif endpoint == "aws":
             endpoint = None
         try:
-            async with open_client(endpoint, self.settings.region) as client:
-                db = Dynamo(client, self.settings.table)
-                await ensure_table(db)
-                self._store = LabStore(db)
-                await seed_accounts(self)
+            async with open_client(endpoint, self.settings.region) as client, \
+                    self._serving(client):
                 yield
         finally:
-            self._store = None
             if self.engine is not None:
                 self.engine.stop()
+
+    @contextlib.asynccontextmanager
+    async def _serving(self, client: Any) -> AsyncIterator[None]:
+        from dynaguard.lab.seed import seed_accounts  # noqa: PLC0415 -- seed imports Lab
+
+        db = Dynamo(client, self.settings.table)
+        await ensure_table(db)
+        self._store = LabStore(db)
+        try:
+            await seed_accounts(self)
+            yield
+        finally:
+            self._store = None
