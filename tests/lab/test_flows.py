@@ -9,6 +9,9 @@ from dynaguard.lab.seed import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP_SECRET
 from tests.conftest import TEST_PASSWORD
 from tests.lab.conftest import OpenLab, bearer
 
+# With every flaw on, tokens are signed with a 6-byte key; PyJWT rightly warns about it.
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+
 
 @pytest.mark.parametrize("flaws", ["none", "all"])
 async def test_register_login_notes_refresh_logout(open_lab: OpenLab, flaws: str) -> None:
@@ -58,6 +61,19 @@ async def test_admin_with_a_second_factor_gets_in_when_safe(open_lab: OpenLab) -
                                    headers=bearer(verified.json()["access_token"]))
         assert users.status_code == 200
         assert ADMIN_EMAIL in users.text
+
+
+async def test_safe_mfa_codes_are_throttled(open_lab: OpenLab) -> None:
+    """Five wrong TOTP codes, then 429 even for the right one."""
+    async with open_lab("none") as t:
+        r = await t.post_login({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        mfa_token = r.json()["mfa_token"]
+        right = pyotp.TOTP(ADMIN_TOTP_SECRET).now()
+        wrong = f"{(int(right) + 500_000) % 1_000_000:06d}"
+        statuses = [(await t.client.post("/auth/mfa/verify",
+                                          json={"mfa_token": mfa_token, "code": code})).status_code
+                    for code in [wrong] * 5 + [right]]
+        assert statuses == [401] * 5 + [429]
 
 
 async def test_safe_throttle_answers_429_with_retry_after(open_lab: OpenLab) -> None:

@@ -52,11 +52,14 @@ class LoginResult:
     sid: str | None = None
 
 
-async def _refuse(lab: Lab, email: str, reason: str) -> NoReturn:
+async def _count_failure(lab: Lab, identifier: str) -> None:
     if not lab.on("no_throttle"):
-        now = lab.now()
-        window = now // THROTTLE_WINDOW
-        await lab.store.add_failure(email, window, (window + 1) * THROTTLE_WINDOW)
+        window = lab.now() // THROTTLE_WINDOW
+        await lab.store.add_failure(identifier, window, (window + 1) * THROTTLE_WINDOW)
+
+
+async def _refuse(lab: Lab, email: str, reason: str) -> NoReturn:
+    await _count_failure(lab, email)
     if lab.on("message_enum"):
         status, message = ENUMERATING_ANSWERS[reason]
         raise LabError(status, "Login failed", message)
@@ -64,12 +67,12 @@ async def _refuse(lab: Lab, email: str, reason: str) -> NoReturn:
                    {"WWW-Authenticate": "Bearer"})
 
 
-async def _check_throttle(lab: Lab, email: str) -> None:
+async def _check_throttle(lab: Lab, identifier: str) -> None:
     if lab.on("no_throttle"):
         return
     now = lab.now()
     window = now // THROTTLE_WINDOW
-    if await lab.store.failures(email, window) >= MAX_FAILURES:
+    if await lab.store.failures(identifier, window) >= MAX_FAILURES:
         retry_after = (window + 1) * THROTTLE_WINDOW - now
         raise LabError(429, "Too many requests", "Too many failed logins; try again later.",
                        {"Retry-After": str(max(1, retry_after))})
@@ -81,6 +84,8 @@ def _granted(user: RawItem, requested: list[str] | None) -> list[str]:
 
 
 async def log_in(lab: Lab, attempt: LoginAttempt) -> LoginResult:
+    if attempt.audience not in (None, *lab.tokens.audiences):
+        raise LabError(400, "Invalid request", "Unknown audience.")
     email = normalize_email(attempt.email)
     await _check_throttle(lab, email)
     user_id = await lab.store.user_id_for_email(email)
@@ -97,22 +102,25 @@ async def log_in(lab: Lab, attempt: LoginAttempt) -> LoginResult:
     if str_attr(user, "mfa_secret") and not lab.on("single_factor_admin"):
         return LoginResult({"mfa_required": True,
                             "mfa_token": lab.tokens.issue_mfa(str_attr(user, "id") or "")})
-    if attempt.audience not in (None, *lab.tokens.audiences):
-        raise LabError(400, "Invalid request", "Unknown audience.")
     body, sid = await open_session(lab, user, _granted(user, attempt.scopes), ["pwd"],
                                    audience=attempt.audience, client_sid=attempt.client_sid)
     return LoginResult(body, sid)
 
 
 async def verify_mfa(lab: Lab, mfa_token: str, code: str, client_sid: str | None) -> LoginResult:
-    """The second step: a TOTP code turns an MFA token into a session."""
+    """The second step: a TOTP code turns an MFA token into a session.
+
+    Codes are throttled like passwords: a million codes are few for an unthrottled robot.
+    """
     try:
         user_id = lab.tokens.verify_mfa(mfa_token)
     except InvalidToken:
         raise unauthorized() from None
+    await _check_throttle(lab, f"mfa:{user_id}")
     user = await lab.store.get_user(user_id)
     secret = str_attr(user, "mfa_secret") if user else None
     if user is None or secret is None or not pyotp.TOTP(secret).verify(code, valid_window=1):
+        await _count_failure(lab, f"mfa:{user_id}")
         raise unauthorized()
     body, sid = await open_session(lab, user, _granted(user, None), ["pwd", "otp"],
                                    client_sid=client_sid)

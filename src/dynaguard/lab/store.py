@@ -11,7 +11,7 @@ decide whether that reading is careful or not.
     refresh token   REFRESH#<sha256>    REFRESH
     one-time token  TOKEN#<key>         VERIFY|RESET
     note            NOTE#<id>           NOTE          OWNER#<user id> / <created>#<id>
-    login failures  THROTTLE#<email>    WINDOW#<n>
+    failures        THROTTLE#<id>       WINDOW#<n>    (id: an email, or mfa:<user id>)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dynaguard.lab.attributes import int_attr
 from dynaguard.store.client import Dynamo, cancellation_codes, error_code
 
 __all__ = ["EmailTaken", "LabStore", "RawItem", "key"]
@@ -226,15 +227,15 @@ class LabStore:
         return items
 
     # login failures --------------------------------------------------------------------
-    async def failures(self, email: str, window: int) -> int:
-        item = await self._get(f"THROTTLE#{email}", f"WINDOW#{window}")
-        return int(item["failures"]["N"]) if item else 0
+    async def failures(self, identifier: str, window: int) -> int:
+        item = await self._get(f"THROTTLE#{identifier}", f"WINDOW#{window}")
+        return (int_attr(item, "failures") or 0) if item else 0
 
-    async def add_failure(self, email: str, window: int, expires_at: int) -> None:
+    async def add_failure(self, identifier: str, window: int, expires_at: int) -> None:
         """Count one failure atomically (ADD), whether or not the account exists."""
         await self.db.call(
             self.db.client.update_item, TableName=self.table,
-            Key=key(f"THROTTLE#{email}", f"WINDOW#{window}"),
+            Key=key(f"THROTTLE#{identifier}", f"WINDOW#{window}"),
             UpdateExpression="ADD failures :one SET expires_at = :e",
             ExpressionAttributeValues={":one": _n(1), ":e": _n(expires_at)},
         )
