@@ -6,10 +6,17 @@ from pathlib import Path
 
 import pytest
 
+import dynaguard.lab
 from dynaguard.lab import FLAWS, UnknownFlaw, parse_flaws
 
 DOCS = Path(__file__).parents[2] / "docs" / "lab"
 SECTIONS = ("## Vulnerable code", "## Fixed code", "## How an attacker uses it")
+
+
+def test_public_api_is_sorted_and_importable() -> None:
+    assert dynaguard.lab.__all__ == sorted(dynaguard.lab.__all__)
+    for name in dynaguard.lab.__all__:
+        assert getattr(dynaguard.lab, name) is not None
 
 
 def test_parse_all_none_and_names() -> None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dynaguard.lab.registry import FLAWS, UnknownFlaw, parse_flaws
-from dynaguard.lab.server import NotLoopback, ensure_loopback
+from dynaguard.lab.server import NotLoopback, base_url, ensure_loopback
 from dynaguard.settings import Settings, describe_validation_error
 
 __all__ = ["lab_command"]
@@ -51,7 +51,7 @@ def lab_command(
         raise _fail(str(error)) from None
     except ValidationError as error:
         raise _fail(describe_validation_error(error)) from None
-    _serve(settings, chosen, host, port)
+    _serve(settings, chosen, host.strip("[]"), port)
 
 
 def _serve(settings: Settings, chosen: frozenset[str], host: str, port: int) -> None:
@@ -60,7 +60,7 @@ def _serve(settings: Settings, chosen: frozenset[str], host: str, port: int) -> 
     from dynaguard.lab.app import create_lab_app  # noqa: PLC0415
     from dynaguard.lab.seed import ADMIN_EMAIL, IMPORTED_EMAIL  # noqa: PLC0415
 
-    base = f"http://{host}:{port}"
+    base = base_url(host, port)
     if "public_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"public_url": base})
     console.print("[bold red]dynaguard lab: DELIBERATELY VULNERABLE, for learning and for "

@@ -28,6 +28,7 @@ __all__ = ["LoginAttempt", "LoginResult", "log_in", "verify_mfa"]
 
 THROTTLE_WINDOW = 900
 MAX_FAILURES = 5
+NO_SUCH_USER = "-"
 ENUMERATING_ANSWERS = {
     "unknown": (404, "No account with this email."),
     "password": (401, "Wrong password."),
@@ -89,7 +90,9 @@ async def log_in(lab: Lab, attempt: LoginAttempt) -> LoginResult:
     email = normalize_email(attempt.email)
     await _check_throttle(lab, email)
     user_id = await lab.store.user_id_for_email(email)
-    user = await lab.store.get_user(user_id) if user_id else None
+    # An unknown email reads a user item too (one that never exists): the same reads
+    # either way, so only the password hash could tell them apart.
+    user = await lab.store.get_user(user_id or NO_SUCH_USER)
     if user is None:
         if not lab.on("timing_enum") and isinstance(attempt.password, str):
             await lab.passwords.verify_dummy(attempt.password)

@@ -24,13 +24,19 @@ from dynaguard.lab.state import Clock
 from dynaguard.settings import Settings
 from dynaguard.store.engine import free_port
 
-__all__ = ["NotLoopback", "ensure_loopback", "running_lab"]
+__all__ = ["NotLoopback", "base_url", "ensure_loopback", "running_lab"]
 
 START_TIMEOUT = 20.0
 
 
 class NotLoopback(ValueError):
     """The lab was asked to listen on an address other machines can reach."""
+
+
+def base_url(host: str, port: int) -> str:
+    """``http://host:port``, with an IPv6 address in brackets."""
+    host = host.strip("[]")
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def ensure_loopback(host: str) -> None:
@@ -55,6 +61,7 @@ def running_lab(
 ) -> Iterator[str]:
     """Serve the lab with uvicorn in a daemon thread; yields its base URL."""
     ensure_loopback(host)
+    host = host.strip("[]")
     port = port or free_port()
     app = create_lab_app(settings, flaws, clock=clock)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
@@ -68,7 +75,7 @@ def running_lab(
             raise RuntimeError(f"the lab did not start on {host}:{port}")
         time.sleep(0.02)
     try:
-        yield f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+        yield base_url(host, port)
     finally:
         server.should_exit = True
         thread.join(START_TIMEOUT)
