@@ -20,6 +20,8 @@ class Flaw:
     cwe: tuple[int, ...]
     family: str
     summary: str
+    masked_by: tuple[str, ...] = ()
+    """Flaws that, also on, make this one unobservable from outside."""
 
     @property
     def cwe_label(self) -> str:
@@ -34,7 +36,8 @@ _ALL = (
          "a missing email_confirmed attribute is read as confirmed"),
     Flaw("fast_hash", (916, 759), "passwords", "passwords stored as unsalted SHA-256"),
     Flaw("timing_enum", (208,), "enumeration",
-         "no dummy hash for unknown emails: their logins answer measurably faster"),
+         "no dummy hash for unknown emails: their logins answer measurably faster",
+         masked_by=("fast_hash",)),
     Flaw("message_enum", (204,), "enumeration",
          "login, register and forgot say whether an email has an account"),
     Flaw("jwt_no_verify", (347,), "jwt", "access tokens decoded without checking the signature"),
