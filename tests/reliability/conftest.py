@@ -3,6 +3,8 @@ engine process of a test's own that can be stopped and started again, and apps o
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -99,3 +101,34 @@ def own_engine() -> Iterator[EngineProcess]:
     engine.start()
     yield engine
     engine.stop()
+
+
+class ServeProcess:
+    """``dynaguard serve`` in its own process on a loopback port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(  # noqa: S603 -- our own interpreter and command
+            [sys.executable, "-m", "dynaguard", "serve", "--port", str(self.port), "--no-demo"],
+            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    async def wait_up(self, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    pytest.fail("service exited at start")
+                try:
+                    r = await client.get(self.base + "/.well-known/jwks.json", timeout=1)
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+                else:
+                    if r.status_code == 200:
+                        return
+        pytest.fail("service did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
