@@ -16,12 +16,13 @@ import asyncio
 import contextlib
 import json
 import random
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
 
-__all__ = ["DynamoProxy", "Faults"]
+__all__ = ["DynamoProxy", "Faults", "ProxyThread"]
 
 AMZ_JSON = "application/x-amz-json-1.0"
 THROTTLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException")
@@ -166,3 +167,24 @@ def _response(status: int, headers: list[tuple[str, str]], payload: bytes) -> by
     lines += [f"{k}: {v}" for k, v in headers]
     lines += [f"content-length: {len(payload)}", "connection: keep-alive", "", ""]
     return "\r\n".join(lines).encode("latin-1") + payload
+
+
+class ProxyThread:
+    """A :class:`DynamoProxy` on an event loop of its own thread, for callers that block."""
+
+    def __init__(self, proxy: DynamoProxy) -> None:
+        self.proxy = proxy
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="dynamo-proxy")
+
+    def __enter__(self) -> DynamoProxy:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.proxy.start(), self._loop).result(10)
+        return self.proxy
+
+    def __exit__(self, *_: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.proxy.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
