@@ -1,8 +1,8 @@
 """Schema-driven fuzzing of the service's published OpenAPI (schemathesis), bounded.
 
 The app runs under uvicorn on 127.0.0.1 against the test engine. Every generated request
-carries a freshly issued access token, so protected routes are exercised past the auth
-check (logout and logout-all would otherwise end the shared session). Checks: no 5xx,
+carries a live access token (a new one after a fuzzed logout ended the last), so
+protected routes are exercised past the auth check. Checks: no 5xx,
 documented status codes, content types and headers, bodies matching the schema.
 """
 
@@ -33,12 +33,27 @@ from tests.conftest import TEST_PASSWORD
 class LiveApi:
     base: str
     email: str
+    token: str = ""
 
-    def fresh_token(self) -> str:
-        r = httpx.post(self.base + "/auth/login",
-                       json={"email": self.email, "password": TEST_PASSWORD}, timeout=10)
+    def live_token(self) -> str:
+        """A token that works now (a fuzzed logout may have ended the last one)."""
+        if self.token:
+            me = httpx.get(self.base + "/auth/me", timeout=30,
+                           headers={"Authorization": f"Bearer {self.token}"})
+            if me.status_code == 200:
+                return self.token
+        for _ in range(3):
+            r = httpx.post(self.base + "/auth/login", timeout=30,
+                           json={"email": self.email, "password": TEST_PASSWORD})
+            # moto ignores TransactWriteItems' ClientRequestToken, so when a starved
+            # machine delays the engine past botocore's read timeout, the retried session
+            # write meets its own first attempt and the login fails (500). That is an
+            # engine gap, reported separately; it must not decide this fuzzing test.
+            if r.status_code != 500:
+                break
         assert r.status_code == 200, r.text
-        return str(r.json()["access_token"])
+        self.token = str(r.json()["access_token"])
+        return self.token
 
 
 def _mailed_token(outbox: Path) -> str:
@@ -102,10 +117,10 @@ schema = schemathesis.openapi.from_dict(_published_schema(), config=CONFIG)
 
 
 @schema.parametrize()
-@settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phase.generate],
+@settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck))
 def test_api_keeps_to_its_schema(case: schemathesis.Case, live_api: LiveApi) -> None:
     """Any request the schema allows, or almost allows, gets a documented, well-formed
     answer and never a server error."""
     case.call_and_validate(base_url=live_api.base,
-                           headers={"Authorization": f"Bearer {live_api.fresh_token()}"})
+                           headers={"Authorization": f"Bearer {live_api.live_token()}"})
