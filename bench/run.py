@@ -338,7 +338,7 @@ def machine() -> dict[str, str]:
               "print(', '.join(f'{p} {m.version(p)}' for p in sys.argv[1:]))")
     peer = subprocess.run([str(peer_python(ROOT)), "-c", script, *theirs],  # noqa: S603
                           capture_output=True, text=True, check=True).stdout.strip()
-    return {"nproc": nproc.strip(), "free": free.strip(), "cpu": model,
+    return {"nproc": nproc.strip(), "free": free.strip("\n"), "cpu": model,
             "python": platform.python_version(), "kernel": platform.release(),
             "packages": ", ".join(f"{p} {version(p)}" for p in ours), "peer_packages": peer}
 
