@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynaguard.store.codec import decode_item, decode_value, encode_item, encode_value
+from dynaguard.store.codec import (
+    Unreadable,
+    decode_item,
+    decode_value,
+    encode_item,
+    encode_value,
+)
 
 # DynamoDB numbers carry up to 38 significant digits.
 _ints = st.integers(-(10**38) + 1, 10**38 - 1)
@@ -75,9 +81,11 @@ def test_values_the_store_cannot_hold_exactly_are_refused(value: object) -> None
 
 
 @pytest.mark.parametrize("raw", [{"X": "1"}, {"S": "a", "N": "1"}, "plain", {"N": 5}])
-def test_unknown_shapes_decode_to_themselves(raw: object) -> None:
-    """A shape the codec does not know is passed through untouched for validation to refuse."""
-    assert decode_value(raw) == raw
+def test_unknown_shapes_decode_to_unreadable(raw: object) -> None:
+    """A shape the codec does not know becomes a marker that no model field accepts."""
+    decoded = decode_value(raw)
+    assert isinstance(decoded, Unreadable)
+    assert decoded != raw
 
 
 def test_string_and_number_sets_decode_to_lists() -> None:

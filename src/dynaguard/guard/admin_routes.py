@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from dynaguard.errors import Conflict, InvalidRequest, PermissionDenied
 from dynaguard.guard import admin
+from dynaguard.guard.openapi import PROBLEM_RESPONSES
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import SessionBody
 from dynaguard.guard.services import Services
@@ -102,7 +103,7 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
 
 def build_admin_router(services: Any, admin_user: Any) -> APIRouter:
     """``admin_user`` is the authentication marker demanding the ``admin`` scope."""
-    router = APIRouter(prefix="/admin", tags=["admin"])
+    router = APIRouter(prefix="/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
     Svc = Annotated[Services, Depends(services)]  # noqa: N806 -- a type alias
 
     async def administrator(principal: Annotated[Principal, admin_user]) -> Principal:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from dynaguard.errors import NotFound
+from dynaguard.guard.openapi import PROBLEM_RESPONSES
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.services import Services
 from dynaguard.store.items import NoteItem
@@ -31,7 +32,7 @@ class Note(BaseModel):
 
 def build_notes_router(services: Any, reader: Any, writer: Any) -> APIRouter:
     """``reader`` and ``writer`` are auth markers demanding ``notes:read`` / ``notes:write``."""
-    router = APIRouter(prefix="/notes", tags=["notes"])
+    router = APIRouter(prefix="/notes", tags=["notes"], responses=PROBLEM_RESPONSES)
     Svc = Annotated[Services, Depends(services)]  # noqa: N806 -- a type alias
     Reader = Annotated[Principal, reader]  # noqa: N806
     Writer = Annotated[Principal, writer]  # noqa: N806

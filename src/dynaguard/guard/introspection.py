@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from dynaguard.errors import AuthenticationFailed, ClientAuthenticationFailed, CorruptItem
 from dynaguard.guard.flows.refresh import session_is_live
+from dynaguard.guard.openapi import PROBLEM_RESPONSES
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt, client_address
 from dynaguard.guard.tokens import MAX_TOKEN_LENGTH
@@ -87,7 +88,7 @@ async def introspect(svc: Services, token: str) -> dict[str, Any]:
 
 
 def build_introspection_router(services: Any) -> APIRouter:
-    router = APIRouter(tags=["introspection"])
+    router = APIRouter(tags=["introspection"], responses=PROBLEM_RESPONSES)
     Svc = Annotated[Services, Depends(services)]  # noqa: N806 -- a type alias
 
     async def resource_server(request: Request, svc: Svc) -> None:

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from dynaguard.errors import AuthenticationFailed, GuardError, StoreUnavailable, TooManyRequests
 
@@ -57,10 +58,23 @@ def _validation_error(_: Request, error: Exception) -> JSONResponse:
                    extra={"errors": errors})
 
 
-def _http_error(_: Request, error: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    allowed = []
+    for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
+def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)  # noqa: S101
     title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
-    return problem(error.status_code, title, headers=dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return problem(error.status_code, title, headers=headers)
 
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:

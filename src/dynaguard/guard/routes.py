@@ -18,6 +18,7 @@ from dynaguard.guard.flows.unlock import unlock
 from dynaguard.guard.flows.verify_email import verify_email
 from dynaguard.guard.mfa.routes import MFA_PUBLIC_ROUTES
 from dynaguard.guard.mfa.schemas import MfaRequiredBody
+from dynaguard.guard.openapi import PROBLEM_RESPONSES
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import (
     AcceptedBody,
@@ -58,7 +59,7 @@ def _client(request: Request, svc: Services) -> Client:
 def build_auth_router(services: Any, current_user: Any) -> APIRouter:
     """The ``/auth`` routes; ``services`` returns the running Services, ``current_user``
     is the authentication dependency marker."""
-    router = APIRouter(tags=["auth"])
+    router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES)
     Svc = Annotated[Services, Depends(services)]  # noqa: N806 -- a type alias
     User = Annotated[Principal, current_user]  # noqa: N806
 

@@ -7,7 +7,7 @@ a strict model refuses it instead of silently rounding.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 __all__ = ["AttributeValue", "Item", "decode_item", "encode_item", "encode_value"]
@@ -40,17 +40,36 @@ def encode_item(values: dict[str, object]) -> Item:
     return {k: encode_value(v) for k, v in values.items() if v is not None}
 
 
-def _decode_number(text: str) -> int | Decimal:
-    number = Decimal(text)
+DYNAMODB_MAX_EXPONENT = 125
+
+
+class Unreadable:
+    """What an attribute value of no known shape decodes to: no item field accepts it."""
+
+    def __init__(self, raw: object) -> None:
+        self.raw = raw
+
+
+def _decode_number(text: str) -> int | Decimal | Unreadable:
+    """An int when integral, a Decimal otherwise; no number DynamoDB could hold (NaN,
+    infinities, garbage) is Unreadable, so the item is refused as corrupt instead of
+    the decoder raising."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return Unreadable(text)
+    if not number.is_finite() or number.adjusted() > DYNAMODB_MAX_EXPONENT:
+        return Unreadable(text)
     return int(number) if number == number.to_integral_value() else number
 
 
 def decode_value(value: object) -> object:  # noqa: PLR0911 -- one branch per type
-    """Decode one attribute value; an unknown shape decodes to itself and fails validation."""
+    """Decode one attribute value; an unknown shape decodes to :class:`Unreadable`, so
+    validation fails on it whatever type the field wants."""
     if not isinstance(value, dict) or len(value) != 1:
-        return value
+        return Unreadable(value)
     ((kind, inner),) = value.items()
-    if kind in ("S", "BOOL", "B"):
+    if (kind, type(inner)) in (("S", str), ("BOOL", bool), ("B", bytes)):
         return inner
     if kind == "N" and isinstance(inner, str):
         return _decode_number(inner)
@@ -64,7 +83,7 @@ def decode_value(value: object) -> object:  # noqa: PLR0911 -- one branch per ty
         return list(inner)
     if kind == "NS" and isinstance(inner, list):
         return [_decode_number(v) for v in inner]
-    return value
+    return Unreadable(value)
 
 
 def decode_item(item: Mapping[str, Any]) -> dict[str, object]:

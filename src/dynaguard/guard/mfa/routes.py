@@ -36,6 +36,7 @@ from dynaguard.guard.mfa.schemas import (
     TotpSetupBody,
 )
 from dynaguard.guard.mfa.step_up import passkey_login, ticket_user, verify_step_up
+from dynaguard.guard.openapi import PROBLEM_RESPONSES
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import TokenPairBody
 from dynaguard.guard.services import Services
@@ -64,7 +65,7 @@ def _passkey(item: PasskeyItem) -> PasskeyBody:
 
 def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
     """The MFA routes; arguments as for ``build_auth_router``."""
-    router = APIRouter(tags=["mfa"])
+    router = APIRouter(tags=["mfa"], responses=PROBLEM_RESPONSES)
     Svc = Annotated[Services, Depends(services)]  # noqa: N806 -- a type alias
     User = Annotated[Principal, current_user]  # noqa: N806
 

@@ -101,6 +101,12 @@ class TicketBody(_Request):
 class MfaVerifyBody(_Request):
     """A step-up ticket and exactly one second factor: a code or a passkey assertion."""
 
+    # "Exactly one factor" stated in the schema too, so clients and fuzzers can know it.
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["code"], "properties": {"code": {"type": "string"}}},
+        {"required": ["credential"], "properties": {"credential": {"type": "object"}}},
+    ]})
+
     mfa_token: str = Field(min_length=1, max_length=256)
     code: str | None = Field(None, min_length=1, max_length=64)
     credential: AssertionCredential | None = None
