@@ -16,6 +16,7 @@ from rich.table import Table
 
 from dynaguard import __version__
 from dynaguard.errors import GuardError
+from dynaguard.scan.cli import scan as scan_command
 from dynaguard.settings import Settings, describe_validation_error
 
 __all__ = ["app", "main"]
@@ -31,6 +32,7 @@ keys_app = typer.Typer(help="The signing-key ring.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
+app.command("scan")(scan_command)
 
 DB_START_PORT = 8001
 
