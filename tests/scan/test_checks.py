@@ -1,0 +1,58 @@
+"""Each check fires on its flaw, with its CWE and endpoint, and stays quiet without it."""
+
+from __future__ import annotations
+
+import pytest
+
+from dynaguard.scan.config import ScanConfig
+from dynaguard.scan.engine import run_scan
+from dynaguard.scan.findings import CheckStatus, ScanResult
+from tests.scan.conftest import Serve
+from tests.scan.vulnapp import create_vuln_app
+
+# check id, the flaw that must make it fire, other flaws it needs to be measurable,
+# expected CWE and endpoint.
+CASES = [
+    ("enumeration.login_response", "login_enum_message", set(), 204, "POST /api/login"),
+    ("enumeration.register_response", "register_enum", set(), 204, "POST /api/register"),
+    ("enumeration.forgot_response", "forgot_enum", set(), 204, "POST /api/password/forgot"),
+    ("enumeration.login_timing", "login_timing", {"no_throttle"}, 208, "POST /api/login"),
+    ("enumeration.forgot_timing", "forgot_timing", set(), 208, "POST /api/password/forgot"),
+    ("auth.missing_authentication", "missing_auth", set(), 306, "GET /api/reports"),
+    ("password_policy.weak_accepted", "weak_passwords", set(), 521, "POST /api/register"),
+    ("session.access_token_lifetime", "long_tokens", set(), 613, "POST /api/login"),
+    ("session.logout_invalidation", "logout_noop", set(), 613, "POST /api/logout"),
+    ("session.password_change_invalidation", "change_keeps_sessions", set(), 613,
+     "POST /api/password/change"),
+    ("brute_force.login_throttling", "no_throttle", set(), 307, "POST /api/login"),
+]
+
+
+async def _scan(serve: Serve, check: str, flaws: set[str]) -> ScanResult:
+    url = serve(create_vuln_app(flaws))
+    return await run_scan(ScanConfig(url, checks=(check,), seed=7, budget=1500))
+
+
+@pytest.mark.parametrize(("check", "flaw", "needs", "cwe", "endpoint"), CASES,
+                         ids=[c[0] for c in CASES])
+async def test_check_fires_on_its_flaw(serve: Serve, check: str, flaw: str, needs: set[str],
+                                       cwe: int, endpoint: str) -> None:
+    """With the flaw on, the check fails with a finding naming the CWE and the endpoint."""
+    result = await _scan(serve, check, {flaw, *needs})
+    (outcome,) = result.checks
+    assert outcome.status is CheckStatus.FAILED, outcome.detail
+    assert any(cwe in f.cwe and f.endpoint == endpoint for f in outcome.findings), [
+        (f.cwe, f.endpoint) for f in outcome.findings]
+    assert result.score < 100
+
+
+@pytest.mark.parametrize(("check", "flaw", "needs", "cwe", "endpoint"), CASES,
+                         ids=[c[0] for c in CASES])
+async def test_check_stays_quiet_without_its_flaw(serve: Serve, check: str, flaw: str,
+                                                 needs: set[str], cwe: int,
+                                                 endpoint: str) -> None:
+    """With the flaw off, the same check passes (it ran: neither skipped nor errored)."""
+    result = await _scan(serve, check, set(needs))
+    (outcome,) = result.checks
+    assert outcome.status is CheckStatus.PASSED, (outcome.status, outcome.detail,
+                                                  outcome.findings)
