@@ -29,8 +29,8 @@ VOLATILE_HEADERS = frozenset({"date", "content-length", "server", "etag", "x-req
 # Sampling stops after this long (at a multiple of 4 pairs): slow, Argon2-heavy logins
 # must not hold a scan for minutes.
 TIME_LIMIT_S = 8.0
-HIGH_EFFECT = 2.0
-MEDIUM_EFFECT = 0.5
+HIGH_EFFECT = 3.0
+MEDIUM_EFFECT = 1.0
 _VOLATILE = (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I),
              re.compile(r"\b[0-9a-f]{16,}\b", re.I), re.compile(r"\d+(\.\d+)?"))
 
