@@ -55,7 +55,9 @@ class Operation:
 
     @property
     def words(self) -> set[str]:
-        return {w for w in re.split(r"[/_\-.{}]+", self.path.lower()) if w}
+        """Path words, plus adjacent pairs joined: ``sign-in`` also reads as ``signin``."""
+        parts = [w for w in re.split(r"[/_\-.{}]+", self.path.lower()) if w]
+        return {*parts, *(a + b for a, b in zip(parts, parts[1:], strict=False))}
 
     @property
     def has_path_params(self) -> bool:
@@ -175,7 +177,7 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
     """The profile these operations suggest, by path and field-name heuristics."""
     creds = (IDENTIFIER_FIELDS, PASSWORD_FIELDS)
     found: dict[str, Endpoint] = {}
-    login = _best(operations, {"login", "signin", "sign", "authenticate", "session",
+    login = _best(operations, {"login", "signin", "logon", "authenticate", "session",
                                "sessions"}, need=creds)
     if login is None:
         login = next((op for op in operations if op.method == "POST" and op.path in token_urls
@@ -196,7 +198,7 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
         found["refresh"] = Endpoint(path=refresh.path, body=refresh.body,
                                     token=_pick(refresh.fields, TOKEN_FIELDS))
     logout = _best([op for op in operations if "all" not in op.words],
-                   {"logout", "signout", "sign-out", "out"}, method=None)
+                   {"logout", "signout", "logoff"}, method=None)
     if logout is not None:
         found["logout"] = Endpoint(path=logout.path, method=logout.method, body="none")
     me = _best([op for op in operations if op.secured and not op.has_path_params],

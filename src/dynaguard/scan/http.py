@@ -89,7 +89,7 @@ class ScanHTTP:
         self.client = httpx.AsyncClient(
             transport=ScopedTransport(inner, self.allowed, self.budget),
             timeout=httpx.Timeout(timeout), follow_redirects=False,
-            cookies=httpx.Cookies(CookieJar(policy=_NoCookies())),
+            cookies=CookieJar(policy=_NoCookies()),
             headers={"User-Agent": USER_AGENT},
         )
 
