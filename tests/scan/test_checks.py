@@ -10,9 +10,11 @@ from dynaguard.scan.findings import CheckStatus, ScanResult
 from tests.scan.conftest import Serve
 from tests.scan.vulnapp import create_vuln_app
 
+Case = tuple[str, str, set[str], int, str]
+
 # check id, the flaw that must make it fire, other flaws it needs to be measurable,
 # expected CWE and endpoint.
-CASES = [
+CASES: list[Case] = [
     ("enumeration.login_response", "login_enum_message", set(), 204, "POST /api/login"),
     ("enumeration.register_response", "register_enum", set(), 204, "POST /api/register"),
     ("enumeration.forgot_response", "forgot_enum", set(), 204, "POST /api/password/forgot"),
@@ -33,11 +35,10 @@ async def _scan(serve: Serve, check: str, flaws: set[str]) -> ScanResult:
     return await run_scan(ScanConfig(url, checks=(check,), seed=7, budget=1500))
 
 
-@pytest.mark.parametrize(("check", "flaw", "needs", "cwe", "endpoint"), CASES,
-                         ids=[c[0] for c in CASES])
-async def test_check_fires_on_its_flaw(serve: Serve, check: str, flaw: str, needs: set[str],
-                                       cwe: int, endpoint: str) -> None:
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+async def test_check_fires_on_its_flaw(serve: Serve, case: Case) -> None:
     """With the flaw on, the check fails with a finding naming the CWE and the endpoint."""
+    check, flaw, needs, cwe, endpoint = case
     result = await _scan(serve, check, {flaw, *needs})
     (outcome,) = result.checks
     assert outcome.status is CheckStatus.FAILED, outcome.detail
@@ -46,12 +47,10 @@ async def test_check_fires_on_its_flaw(serve: Serve, check: str, flaw: str, need
     assert result.score < 100
 
 
-@pytest.mark.parametrize(("check", "flaw", "needs", "cwe", "endpoint"), CASES,
-                         ids=[c[0] for c in CASES])
-async def test_check_stays_quiet_without_its_flaw(serve: Serve, check: str, flaw: str,
-                                                 needs: set[str], cwe: int,
-                                                 endpoint: str) -> None:
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+async def test_check_stays_quiet_without_its_flaw(serve: Serve, case: Case) -> None:
     """With the flaw off, the same check passes (it ran: neither skipped nor errored)."""
+    check, _, needs, _, _ = case
     result = await _scan(serve, check, set(needs))
     (outcome,) = result.checks
     assert outcome.status is CheckStatus.PASSED, (outcome.status, outcome.detail,

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from dynaguard.scan.timing import compare, measure
+
+
+def _rng(seed: int) -> random.Random:
+    return random.Random(seed)  # noqa: S311 -- synthetic latencies, not secrets
 
 
 def _samples(rng: random.Random, n: int, shift: float) -> tuple[list[float], list[float]]:
@@ -18,7 +23,7 @@ def _samples(rng: random.Random, n: int, shift: float) -> tuple[list[float], lis
 
 
 def test_one_millisecond_shift_is_a_leak() -> None:
-    a, b = _samples(random.Random(1), 120, 0.001)
+    a, b = _samples(_rng(1), 120, 0.001)
     verdict = compare(a, b)
     assert verdict.leak
     assert verdict.median_diff_s == pytest.approx(0.001, abs=0.0004)
@@ -31,28 +36,29 @@ def test_one_millisecond_shift_is_a_leak() -> None:
 
 def test_equal_distributions_are_not_a_leak() -> None:
     for seed in range(20):
-        a, b = _samples(random.Random(seed), 300, 0.0)
+        a, b = _samples(_rng(seed), 300, 0.0)
         assert not compare(a, b).leak
 
 
 def test_significant_but_negligible_difference_is_not_a_leak() -> None:
     """50 µs is real in these samples, but below the minimum effect worth reporting."""
-    a, b = _samples(random.Random(3), 300, 0.00005)
+    a, b = _samples(_rng(3), 300, 0.00005)
     assert not compare(a, b).leak
 
 
 async def test_adaptive_sampling_stops_early_when_clear() -> None:
-    rng = random.Random(5)
+    rng = _rng(5)
     calls = {"a": 0, "b": 0}
 
-    def probe(kind: str, shift: float):  # type: ignore[no-untyped-def]
+    def probe(kind: str, shift: float) -> Callable[[], Awaitable[float]]:
         async def once() -> float:
             calls[kind] += 1
             return 0.002 + rng.expovariate(1 / 0.0003) + shift
         return once
 
     verdict = await measure(probe("a", 0.003), probe("b", 0.0), rng=rng)
-    assert verdict.leak and verdict.pairs == 30
+    assert verdict.leak
+    assert verdict.pairs == 30
     assert calls["a"] == calls["b"] == 33  # 3 warm-up pairs
 
     calls.update(a=0, b=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -57,7 +58,7 @@ class Operation:
     def words(self) -> set[str]:
         """Path words, plus adjacent pairs joined: ``sign-in`` also reads as ``signin``."""
         parts = [w for w in re.split(r"[/_\-.{}]+", self.path.lower()) if w]
-        return {*parts, *(a + b for a, b in zip(parts, parts[1:], strict=False))}
+        return {*parts, *(a + b for a, b in pairwise(parts))}
 
     @property
     def has_path_params(self) -> bool:
