@@ -77,3 +77,22 @@ def test_text_report_names_grade_and_findings(serve: Serve, tmp_path: Path) -> N
     assert "grade" in text
     assert "CWE-613" in text
     assert "POST /api/login" in text
+
+
+def test_progress_bar_names_the_running_check() -> None:
+    """The terminal view turns engine events into a bar captioned with the check."""
+    import io  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    from dynaguard.scan.cli import TerminalView  # noqa: PLC0415
+    from dynaguard.scan.events import CheckStarted, ScanStarted  # noqa: PLC0415
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    view = TerminalView(console)
+    view(ScanStarted("http://127.0.0.1:1", ("a.one", "b.two")))
+    view(CheckStarted("b.two", "Second check", 1, 2))
+    (task,) = view.progress.tasks
+    assert task.description == "b.two: Second check"
+    assert task.total == 2
+    view.progress.stop()
