@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from dynaguard.scan.accounts import Account
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.engine import run_scan
 from dynaguard.scan.findings import CheckStatus, ScanResult
@@ -55,3 +57,30 @@ async def test_check_stays_quiet_without_its_flaw(serve: Serve, case: Case) -> N
     (outcome,) = result.checks
     assert outcome.status is CheckStatus.PASSED, (outcome.status, outcome.detail,
                                                   outcome.findings)
+
+
+async def test_lockout_prone_checks_never_touch_given_accounts(serve: Serve) -> None:
+    """Brute-force and timing checks skip rather than hammer an account the user lent."""
+    url = serve(create_vuln_app({"no_throttle"}))
+    email, password = "lent@example.com", "lent-account-password-42"
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.post("/api/register", json={"email": email, "password": password})
+        assert response.status_code == 202
+    config = ScanConfig(url, accounts=(Account(email, password, owned=False),), register=False,
+                        checks=("brute_force.", "enumeration.login_timing",
+                                "enumeration.login_response"))
+    result = await run_scan(config)
+    statuses = {c.check: (c.status, c.detail) for c in result.checks}
+    assert statuses["enumeration.login_response"][0] is CheckStatus.PASSED
+    for check in ("brute_force.login_throttling", "enumeration.login_timing"):
+        status, detail = statuses[check]
+        assert status is CheckStatus.SKIPPED
+        assert "scanner-owned" in detail
+    assert result.requests < 20
+
+
+def test_registration_defaults_to_loopback_targets_only() -> None:
+    assert ScanConfig("http://127.0.0.1:8000").may_register
+    assert ScanConfig("http://localhost:8000").may_register
+    assert not ScanConfig("https://api.example.com").may_register
+    assert ScanConfig("https://api.example.com", register=True).may_register

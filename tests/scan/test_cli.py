@@ -35,6 +35,9 @@ def test_usage_and_profile_errors_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     result = runner.invoke(app, ["scan", "ftp://127.0.0.1/"])
     assert result.exit_code == 2
+    result = runner.invoke(app, ["scan", "http://127.0.0.1:1", "--check", "nothing.like.this"])
+    assert result.exit_code == 2
+    assert "no check id starts with" in result.output
 
 
 def test_json_report_file_and_fail_on_gate(serve: Serve, tmp_path: Path) -> None:

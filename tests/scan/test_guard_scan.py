@@ -32,9 +32,14 @@ async def test_guard_scans_clean(guard_url: str, settings: Settings) -> None:
     assert result.requests <= 1500
     statuses = {c.check: c.status for c in result.checks}
     skipped = {check for check, status in statuses.items() if status is CheckStatus.SKIPPED}
-    # The guard has no password-forgot or password-change endpoint yet.
-    assert skipped == {"enumeration.forgot_response", "enumeration.forgot_timing",
-                       "session.password_change_invalidation"}, statuses
+    # The guard has no password-forgot or password-change endpoint yet; once it throttles
+    # logins, the hundreds of failed logins of the timing check meet a 429 and it skips.
+    may_skip = {"enumeration.forgot_response", "enumeration.forgot_timing",
+                "session.password_change_invalidation"}
+    if not THROTTLING_MISSING:
+        may_skip.add("enumeration.login_timing")
+    assert skipped <= may_skip, statuses
+    assert len(skipped) < len(statuses) / 2
     assert CheckStatus.ERROR not in statuses.values()
     serious = [f for f in result.findings if f.severity.rank > Severity.INFO.rank]
     assert [f for f in serious if not _tolerated(f)] == []

@@ -42,7 +42,10 @@ class ScanConfig:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        url = httpx.URL(self.target)
+        try:
+            url = httpx.URL(self.target)
+        except httpx.InvalidURL:
+            raise UsageError(f"{self.target!r} is not an http(s) URL") from None
         if url.scheme not in ("http", "https") or not url.host:
             raise UsageError(f"{self.target!r} is not an http(s) URL")
         if not 10 <= self.budget <= 100_000:

@@ -15,7 +15,7 @@ from dynaguard.scan.checks.registry import CheckSpec
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.discovery import discover
-from dynaguard.scan.errors import ScanError, Skip, TargetUnreachable
+from dynaguard.scan.errors import ScanError, Skip, TargetUnreachable, UsageError
 from dynaguard.scan.events import (
     CheckFinished,
     CheckStarted,
@@ -59,6 +59,8 @@ async def _reach(http: ScanHTTP) -> None:
 async def scan_events(config: ScanConfig) -> AsyncIterator[Event]:
     """Scan ``config.target``, yielding events; the last is :class:`ScanFinished`."""
     selected: list[CheckSpec] = _checks.registry.select(config.checks)
+    if not selected:
+        raise UsageError(f"no check id starts with {', '.join(config.checks)}")
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     yield ScanStarted(config.target, tuple(s.id for s in selected))
