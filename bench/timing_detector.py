@@ -115,7 +115,7 @@ def _report(name: str, verdicts: list[TimingVerdict], runs: int) -> None:
                 ("median difference (ms)", [v.median_diff_s * 1000 for v in verdicts]),
                 ("low-quantile difference (ms)", [v.low_quantile_diff_s * 1000 for v in verdicts]),
                 ("wilcoxon p", [v.p_value for v in verdicts]),
-                ("tail p", [v.tail_p_value for v in verdicts])):
+                ("quantile p", [v.quantile_p_value for v in verdicts])):
             print(f"  {label}: median {statistics.median(values):.3g}, "
                   f"min {min(values):.3g}, max {max(values):.3g}")
 

@@ -6,10 +6,11 @@ target's load hits both kinds alike. Each look at the data runs two tests, each 
 
 * a Wilcoxon signed-rank test on the paired differences, with a median difference of at
   least ``min_effect_s``, the low quantiles agreeing in direction;
-* a tail test: of the fastest ``TAIL_SHARE`` of all samples, how many are of kind A
-  (binomial, half expected), with the low quantiles at least ``min_effect_s`` apart. The
-  fast tail is where a loaded machine or network adds the least noise, so this test
-  still sees a 1 ms leak when the medians drown in jitter.
+* a low-quantile test: the difference of the two kinds' ``LOW_QUANTILE`` quantiles
+  against its paired permutation distribution (each pair's two samples swapped at
+  random: under no leak, kind does not matter), with the quantiles at least
+  ``min_effect_s`` apart. The fast tail is where a loaded machine or network adds the
+  least noise, so this test still sees a 1 ms leak when the medians drown in jitter.
 Sampling starts small and grows only while the answer is open: it stops at a leak, when
 the median's confidence interval excludes any meaningful effect, or (from 60 pairs on)
 when the test shows no hint of a difference at all (p >= 0.5).
@@ -24,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 
 __all__ = ["LOOKS", "TimingVerdict", "compare", "measure"]
@@ -32,7 +34,8 @@ LOOKS = (30, 60, 120, 240, 300)
 ALPHA = 1e-3
 MIN_EFFECT_S = 0.0005
 LOW_QUANTILE = 0.1
-TAIL_SHARE = 0.2
+# The smallest p a permutation test can give is 1 / (PERMUTATIONS + 1): below alpha / 2.
+PERMUTATIONS = 4000
 CI_LEVEL = 0.99
 WARMUP_PAIRS = 3
 MIN_PAIRS = 12
@@ -54,7 +57,7 @@ class TimingVerdict:
     ci_s: tuple[float, float]
     low_quantile_diff_s: float
     p_value: float
-    tail_p_value: float
+    quantile_p_value: float
     effect_size: float
     median_a_s: float
     median_b_s: float
@@ -69,9 +72,10 @@ class TimingVerdict:
                 f"ci{int(CI_LEVEL * 100)}_ms": [ms(self.ci_s[0]), ms(self.ci_s[1])],
                 "low_quantile_diff_ms": ms(self.low_quantile_diff_s),
                 "p_value": float(f"{self.p_value:.3g}"),
-                "tail_p_value": float(f"{self.tail_p_value:.3g}"),
+                "quantile_p_value": float(f"{self.quantile_p_value:.3g}"),
                 "effect_size": round(self.effect_size, 3),
-                "tests": f"wilcoxon signed-rank; binomial on the fastest {TAIL_SHARE:.0%}"}
+                "tests": f"wilcoxon signed-rank; paired permutation of the "
+                         f"{LOW_QUANTILE:.0%} quantile difference"}
 
 
 def _median_ci(diffs: Sequence[float], level: float) -> tuple[float, float]:
@@ -84,8 +88,7 @@ def _median_ci(diffs: Sequence[float], level: float) -> tuple[float, float]:
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return float(np.quantile(np.asarray(values), q))
 
 
 def compare(a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA,
@@ -103,28 +106,32 @@ def compare(a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA,
     effect = median / mad if mad > 0 else (math.inf if median else 0.0)
     low = _quantile(a, LOW_QUANTILE) - _quantile(b, LOW_QUANTILE)
     ci = _median_ci(diffs, CI_LEVEL)
-    tail_p = _tail_p_value(a, b)
+    quantile_p = _quantile_p_value(a, b)
     same_direction = (median > 0) == (low > 0)
     by_median = (p_value < alpha / 2 and abs(median) >= min_effect_s
                  and abs(low) >= min_effect_s / 2 and same_direction)
-    by_tail = tail_p < alpha / 2 and abs(low) >= min_effect_s
-    leak = by_median or by_tail
+    by_quantile = quantile_p < alpha / 2 and abs(low) >= min_effect_s
+    leak = by_median or by_quantile
     # Settled without a leak when the median's interval excludes any meaningful effect,
     # or when enough pairs show no hint of a difference (futility).
     settled = (leak or (-min_effect_s < ci[0] and ci[1] < min_effect_s)
-               or (len(diffs) >= FUTILITY_PAIRS and min(p_value, tail_p) >= FUTILITY_P))
-    return TimingVerdict(leak, settled, len(diffs), median, ci, low, p_value, tail_p, effect,
-                         statistics.median(a), statistics.median(b))
+               or (len(diffs) >= FUTILITY_PAIRS and min(p_value, quantile_p) >= FUTILITY_P))
+    return TimingVerdict(leak, settled, len(diffs), median, ci, low, p_value, quantile_p,
+                         effect, statistics.median(a), statistics.median(b))
 
 
-def _tail_p_value(a: Sequence[float], b: Sequence[float]) -> float:
-    """Two-sided p that kind A's share of the pooled fast tail is one half."""
-    threshold = _quantile([*a, *b], TAIL_SHARE)
-    in_a = sum(x <= threshold for x in a)
-    in_tail = in_a + sum(y <= threshold for y in b)
-    if in_tail == 0:
-        return 1.0
-    return float(stats.binomtest(in_a, in_tail, 0.5).pvalue)
+def _quantile_p_value(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided paired permutation p of the low-quantile difference (A minus B)."""
+    x, y = np.asarray(a), np.asarray(b)
+    observed = abs(np.quantile(x, LOW_QUANTILE) - np.quantile(y, LOW_QUANTILE))
+    # A fixed seed: the same samples always give the same p-value.
+    swap = np.random.default_rng(0).random((PERMUTATIONS, len(x))) < 0.5
+    first, second = np.where(swap, y, x), np.where(swap, x, y)
+    null = np.abs(np.quantile(first, LOW_QUANTILE, axis=1)
+                  - np.quantile(second, LOW_QUANTILE, axis=1))
+    # Ties count against a leak; the tiny tolerance keeps float noise from deciding.
+    extreme = int(np.sum(null >= observed - 1e-12))
+    return (1 + extreme) / (PERMUTATIONS + 1)
 
 
 async def measure(probe_a: Probe, probe_b: Probe, *, max_pairs: int = LOOKS[-1],
