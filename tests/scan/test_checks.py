@@ -84,3 +84,14 @@ def test_registration_defaults_to_loopback_targets_only() -> None:
     assert ScanConfig("http://localhost:8000").may_register
     assert not ScanConfig("https://api.example.com").may_register
     assert ScanConfig("https://api.example.com", register=True).may_register
+
+
+async def test_full_scan_of_a_throttling_target_keeps_its_accounts(serve: Serve) -> None:
+    """All checks on a hardened target: throttling stops only the login-timing probe (it
+    has an account of its own), every other check runs and passes, grade A."""
+    url = serve(create_vuln_app())
+    result = await run_scan(ScanConfig(url, seed=3))
+    statuses = {c.check: c.status for c in result.checks}
+    assert statuses.pop("enumeration.login_timing") is CheckStatus.SKIPPED
+    assert set(statuses.values()) == {CheckStatus.PASSED}, result.checks
+    assert (result.score, result.grade) == (100, "A")

@@ -75,6 +75,13 @@ class AccountPool:
             raise Skip("brute-force checks use only scanner-owned accounts; allow --register")
         return await self.get(len(self.given) + len(self._made))
 
+    async def disposable(self) -> Account:
+        """A new scanner-owned account of its own, for checks that may get it throttled or
+        locked: other checks keep working with theirs."""
+        if not self.may_register:
+            raise Skip("lockout-prone checks use only scanner-owned accounts; allow --register")
+        return await self.fresh()
+
     async def register(self, identifier: str, password: str) -> httpx.Response:
         endpoint = self.endpoint("register")
         return await self.http.request(

@@ -27,7 +27,7 @@ LOCK_WORDS = ("lock", "too many", "try again", "temporarily", "captcha", "slow d
            "Retry-After once the limit is hit."))
 async def login_throttling(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("login")
-    account = await ctx.accounts.owned()
+    account = await ctx.accounts.disposable()
     wrong = strong_password()
     statuses: list[int] = []
     latencies: list[float] = []

@@ -124,15 +124,13 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
     pairs = ctx.pairs_affordable()
     if pairs < 30:
         raise Skip("the request budget left cannot pay for a timing comparison")
-    known = await ctx.accounts.owned()
+    known = await ctx.accounts.disposable()
     unknown = ctx.accounts.new_identifier()
-    throttled = []
 
     def probe(ident: str) -> Callable[[], Awaitable[float]]:
         async def once() -> float:
             response, elapsed = await send(ident)
             if response.status_code == 429:
-                throttled.append(response)
                 raise Skip(f"{endpoint.label} throttled the timing probe (429)")
             return elapsed
         return once
