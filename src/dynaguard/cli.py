@@ -18,6 +18,7 @@ from dynaguard import __version__
 from dynaguard.admin_cli import CLI_ACTOR, register_admin_commands
 from dynaguard.errors import GuardError
 from dynaguard.lab.cli import lab_command
+from dynaguard.scan.cli import scan as scan_command
 from dynaguard.settings import Settings, describe_validation_error
 
 __all__ = ["app", "main"]
@@ -35,6 +36,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
 register_admin_commands(user_app)
 app.command("lab")(lab_command)
+app.command("scan")(scan_command)
 
 DB_START_PORT = 8001
 

@@ -1,0 +1,159 @@
+"""Test accounts: the ones the user gives, and the ones the scanner registers and owns.
+
+Only scanner-owned accounts (``Account.owned``) may be used by brute-force or lockout
+checks: hammering a real user's account could lock a person out.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from dynaguard.scan.errors import Skip
+from dynaguard.scan.http import ScanHTTP
+from dynaguard.scan.mailbox import FileMailbox, extract_token
+from dynaguard.scan.profile import Endpoint, Profile
+from dynaguard.scan.session import Credential, build_body, read_credential
+
+__all__ = ["Account", "AccountPool", "strong_password"]
+
+
+@dataclass
+class Account:
+    identifier: str
+    password: str
+    owned: bool
+
+
+def strong_password() -> str:
+    """A password any sane policy accepts, free of words a policy might call context."""
+    return "Qx7-" + secrets.token_urlsafe(18)
+
+
+class AccountPool:
+    """Hands accounts and sessions to checks, registering accounts when allowed."""
+
+    def __init__(self, http: ScanHTTP, profile: Profile, given: list[Account], *,
+                 register: bool, mailbox: FileMailbox | None) -> None:
+        self.http = http
+        self.profile = profile
+        self.given = given
+        self.may_register = register
+        self.mailbox = mailbox
+        self._made: list[Account] = []
+        self._refusal: str | None = None
+
+    def new_identifier(self) -> str:
+        tag = secrets.token_hex(5)
+        if self.profile.accounts.identifier == "username":
+            return f"dgscan_{tag}"
+        return f"dgscan-{tag}@{self.profile.accounts.email_domain}"
+
+    def endpoint(self, role: str) -> Endpoint:
+        endpoint = self.profile.endpoint(role)
+        if endpoint is None:
+            raise Skip(f"no {role.replace('_', '-')} endpoint found (give one in a profile)")
+        return endpoint
+
+    async def get(self, index: int) -> Account:
+        """Account ``index`` (0 primary, 1 secondary): given, else registered."""
+        if index < len(self.given):
+            return self.given[index]
+        while len(self._made) <= index - len(self.given):
+            self._made.append(await self.fresh())
+        return self._made[index - len(self.given)]
+
+    async def owned(self) -> Account:
+        """A scanner-owned account (for checks that may lock it out)."""
+        for account in [*self.given, *self._made]:
+            if account.owned:
+                return account
+        if not self.may_register:
+            raise Skip("brute-force checks use only scanner-owned accounts; allow --register")
+        return await self.get(len(self.given) + len(self._made))
+
+    async def disposable(self) -> Account:
+        """A new scanner-owned account of its own, for checks that may get it throttled or
+        locked: other checks keep working with theirs."""
+        if not self.may_register:
+            raise Skip("lockout-prone checks use only scanner-owned accounts; allow --register")
+        return await self.fresh()
+
+    async def register(self, identifier: str, password: str) -> httpx.Response:
+        endpoint = self.endpoint("register")
+        return await self.http.request(
+            endpoint.method, endpoint.path,
+            **build_body(endpoint, identifier=identifier, password=password))
+
+    async def fresh(self) -> Account:
+        """Register, verify and log in a new account; Skip with the reason if impossible."""
+        if self._refusal:
+            raise Skip(self._refusal)
+        if not self.may_register:
+            self._refusal = ("no test account: pass --user/--password, or --register "
+                             "(on by default only for loopback targets)")
+            raise Skip(self._refusal)
+        account = Account(self.new_identifier(), strong_password(), owned=True)
+        since = time.time() - 1
+        response = await self.register(account.identifier, account.password)
+        if not response.is_success:
+            self._refusal = f"registration refused a fresh account ({response.status_code})"
+            raise Skip(self._refusal)
+        if (await self.login(account)).is_success:
+            return account
+        if self.mailbox is None:
+            self._refusal = ("a registered account cannot log in (verification needed?); "
+                             "pass --mailbox DIR")
+            raise Skip(self._refusal)
+        await self._verify(account, since)
+        if not (await self.login(account)).is_success:
+            self._refusal = "a registered and verified account still cannot log in"
+            raise Skip(self._refusal)
+        return account
+
+    async def _verify(self, account: Account, since: float) -> None:
+        assert self.mailbox is not None  # noqa: S101 -- checked by the caller
+        text = await self.mailbox.wait_for(account.identifier, since)
+        if text is None:
+            self._refusal = f"no verification mail arrived in {self.mailbox.directory}"
+            raise Skip(self._refusal)
+        token, link = extract_token(text)
+        endpoint = self.profile.endpoint("verify_email")
+        if token and endpoint is not None:
+            response = await self.http.request(endpoint.method, endpoint.path,
+                                               **build_body(endpoint, token=token))
+        elif link:
+            response = await self.http.request("GET", link)
+        else:
+            self._refusal = "the verification mail holds no token or link"
+            raise Skip(self._refusal)
+        if not response.is_success and not response.is_redirect:
+            self._refusal = f"email verification failed ({response.status_code})"
+            raise Skip(self._refusal)
+
+    async def login(self, account: Account, password: str | None = None) -> httpx.Response:
+        endpoint = self.endpoint("login")
+        return await self.http.request(endpoint.method, endpoint.path, **build_body(
+            endpoint, identifier=account.identifier,
+            password=account.password if password is None else password))
+
+    async def session(self, account: Account) -> Credential:
+        """A new session of ``account``."""
+        response = await self.login(account)
+        if not response.is_success:
+            raise Skip(f"login of a test account failed ({response.status_code})")
+        credential = read_credential(response, self.profile.session)
+        if credential is None:
+            raise Skip("the login answer holds no token or cookie the scanner recognises; "
+                       "set [session] in a profile")
+        return credential
+
+    async def is_authenticated(self, credential: Credential | None) -> bool:
+        """Does the identity endpoint accept this credential (None: no credential)?"""
+        endpoint = self.endpoint("me")
+        headers = credential.headers() if credential is not None else {}
+        response = await self.http.request(endpoint.method, endpoint.path, headers=headers)
+        return response.is_success

@@ -1,0 +1,20 @@
+"""The checks, one module per weakness class; importing this package registers them all."""
+
+from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check registrations
+    brute_force,
+    enumeration,
+    missing_auth,
+    password_policy,
+    session_expiry,
+)
+from dynaguard.scan.checks.registry import (
+    CheckSpec,
+    Outcome,
+    Registry,
+    check,
+    failed,
+    passed,
+    registry,
+)
+
+__all__ = ["CheckSpec", "Outcome", "Registry", "check", "failed", "passed", "registry"]

@@ -1,0 +1,62 @@
+"""Brute force (CWE-307): does the login slow down, refuse or lock after repeated failures?
+
+Only ever run against a scanner-owned account: a working defence may lock it out."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections import Counter
+
+from dynaguard.scan.accounts import strong_password
+from dynaguard.scan.checks.registry import Outcome, check, failed, passed
+from dynaguard.scan.context import CheckContext
+from dynaguard.scan.findings import Confidence, Severity
+from dynaguard.scan.session import build_body
+
+ATTEMPTS = 20
+BATCH = 4
+LOCK_WORDS = ("lock", "too many", "try again", "temporarily", "captcha", "slow down")
+
+
+@check("brute_force.login_throttling", title="No throttling of failed logins",
+       cwe=(307,), severity=Severity.MEDIUM, order=90, remediation=(
+           "Throttle failed logins per account identifier (whether or not it exists) and per "
+           "client address, with growing delays or a temporary lock, and answer 429 with "
+           "Retry-After once the limit is hit."))
+async def login_throttling(ctx: CheckContext) -> Outcome:
+    endpoint = ctx.accounts.endpoint("login")
+    account = await ctx.accounts.disposable()
+    wrong = strong_password()
+    statuses: list[int] = []
+    latencies: list[float] = []
+    start = time.perf_counter()
+    # Batches in flight at once: an expensive (Argon2) login must not make this take minutes.
+    for batch in range(0, ATTEMPTS, BATCH):
+        answers = await asyncio.gather(*(ctx.http.timed(
+            endpoint.method, endpoint.path,
+            **build_body(endpoint, identifier=account.identifier, password=wrong))
+            for _ in range(BATCH)))
+        for number, (response, elapsed) in enumerate(answers, start=batch + 1):
+            statuses.append(response.status_code)
+            latencies.append(elapsed)
+            text = response.text.lower()
+            if (response.status_code in (423, 429) or "retry-after" in response.headers
+                    or any(word in text for word in LOCK_WORDS)):
+                return passed(f"{endpoint.label} pushed back after {number} failed attempts "
+                              f"({response.status_code})")
+    slowdown = statistics.median(latencies[-5:]) / max(statistics.median(latencies[:5]), 1e-3)
+    if slowdown >= 3:
+        return passed(f"{endpoint.label} slowed down {slowdown:.1f}x over {ATTEMPTS} failures")
+    still_opens = (await ctx.accounts.login(account)).is_success
+    if not still_opens:
+        return passed(f"{endpoint.label} locked the account after {ATTEMPTS} failures")
+    elapsed = time.perf_counter() - start
+    evidence = {"failed_attempts": ATTEMPTS, "statuses": dict(Counter(statuses)),
+                "seconds": round(elapsed, 2), "attempts_per_second": round(ATTEMPTS / elapsed, 1),
+                "slowdown_factor": round(slowdown, 2),
+                "correct_password_then_accepted": still_opens}
+    return failed(f"{ATTEMPTS} failed logins met no throttling, delay or lock",
+                  ctx.finding(endpoint.label, evidence, confidence=Confidence.FIRM))
+

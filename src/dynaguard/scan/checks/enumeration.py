@@ -1,0 +1,177 @@
+"""Account enumeration (CWE-204, CWE-208): do login, registration or password recovery
+answer differently, or take measurably longer, for an identifier that has an account?"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from dynaguard.scan.accounts import Account, strong_password
+from dynaguard.scan.checks.registry import Outcome, check, failed, passed
+from dynaguard.scan.context import CheckContext
+from dynaguard.scan.errors import Skip
+from dynaguard.scan.findings import Confidence, Severity
+from dynaguard.scan.profile import Endpoint
+from dynaguard.scan.session import build_body
+from dynaguard.scan.timing import measure
+
+__all__ = ["signature"]
+
+REMEDIATION = (
+    "Answer every failed attempt identically (status, body, headers) whether or not the "
+    "account exists, and do the same work on every path: verify the password against a "
+    "dummy hash for unknown accounts, and send mail off the request path.")
+VOLATILE_HEADERS = frozenset({"date", "content-length", "server", "etag", "x-request-id",
+                              "x-correlation-id", "traceparent", "set-cookie", "age", "expires",
+                              "last-modified", "x-response-time", "retry-after"})
+# Sampling stops after this long (at a multiple of 4 pairs): slow, Argon2-heavy logins
+# must not hold a scan for minutes.
+TIME_LIMIT_S = 8.0
+HIGH_EFFECT = 3.0
+MEDIUM_EFFECT = 1.0
+_VOLATILE = (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I),
+             re.compile(r"\b[0-9a-f]{16,}\b", re.I), re.compile(r"\d+(\.\d+)?"))
+
+
+def signature(response: httpx.Response, identifier: str) -> tuple[object, ...]:
+    """What a client can observe of an answer, minus values that change on every request."""
+    body = response.text.replace(identifier, "{identifier}")
+    for pattern in _VOLATILE:
+        body = pattern.sub("#", body)
+    headers = tuple(sorted((k, v) for k, v in response.headers.items()
+                           if k not in VOLATILE_HEADERS))
+    cookies = tuple(sorted(c.name for c in response.cookies.jar))
+    return response.status_code, body, headers, cookies
+
+
+def _describe(response: httpx.Response) -> dict[str, object]:
+    return {"status": response.status_code, "body": response.text[:200],
+            "content_type": response.headers.get("content-type", "")}
+
+
+async def _compare(ctx: CheckContext, endpoint: Endpoint, known: Account, unknown: str,
+                   send: Callable[[str], Awaitable[httpx.Response]]) -> Outcome:
+    answers: dict[str, list[httpx.Response]] = {"known": [], "unknown": []}
+    for _ in range(2):
+        answers["known"].append(await send(known.identifier))
+        answers["unknown"].append(await send(unknown))
+    if any(r.status_code == 429 for rs in answers.values() for r in rs):
+        raise Skip(f"{endpoint.label} throttled the probe (429)")
+    sig = {kind: [signature(r, ident) for r in rs] for (kind, rs), ident
+           in zip(answers.items(), (known.identifier, unknown), strict=True)}
+    stable = sig["known"][0] == sig["known"][1] and sig["unknown"][0] == sig["unknown"][1]
+    if not stable:
+        # Answers vary between identical requests: only the status is a reliable tell.
+        if {r.status_code for r in answers["known"]} & {r.status_code for r in answers["unknown"]}:
+            return passed(f"{endpoint.label}: answers vary per request; statuses agree")
+    elif sig["known"][0] == sig["unknown"][0]:
+        return passed(f"{endpoint.label}: identical answers for known and unknown identifiers")
+    evidence = {"existing_account": _describe(answers["known"][0]),
+                "unknown_identifier": _describe(answers["unknown"][0])}
+    return failed(f"{endpoint.label} tells existing accounts apart",
+                  ctx.finding(endpoint.label, evidence, confidence=Confidence.FIRM))
+
+
+@check("enumeration.login_response", title="Login reveals which accounts exist",
+       cwe=(204,), severity=Severity.MEDIUM, remediation=REMEDIATION, order=10)
+async def login_response(ctx: CheckContext) -> Outcome:
+    endpoint = ctx.accounts.endpoint("login")
+    known = await ctx.accounts.get(0)
+    wrong = strong_password()
+    return await _compare(ctx, endpoint, known, ctx.accounts.new_identifier(),
+                          lambda ident: ctx.accounts.login(Account(ident, wrong, False)))
+
+
+@check("enumeration.register_response", title="Registration reveals which accounts exist",
+       cwe=(204,), severity=Severity.MEDIUM, remediation=REMEDIATION, order=11)
+async def register_response(ctx: CheckContext) -> Outcome:
+    endpoint = ctx.accounts.endpoint("register")
+    known = await ctx.accounts.get(0)
+    existing = await ctx.accounts.register(known.identifier, strong_password())
+    fresh = [await ctx.accounts.register(ctx.accounts.new_identifier(), strong_password())
+             for _ in range(2)]
+    if not fresh[0].is_success:
+        raise Skip(f"{endpoint.label} refused a fresh registration ({fresh[0].status_code})")
+    sigs = [signature(r, "") for r in fresh]
+    mine = signature(existing, "")
+    # Unstable answers between two fresh identifiers: only the status is a reliable tell.
+    same = (existing.status_code == fresh[0].status_code if sigs[0] != sigs[1]
+            else mine == sigs[0])
+    if same:
+        return passed(f"{endpoint.label}: same answer for a taken and a new identifier")
+    evidence = {"existing_account": _describe(existing), "new_identifier": _describe(fresh[0])}
+    return failed(f"{endpoint.label} tells taken identifiers apart",
+                  ctx.finding(endpoint.label, evidence))
+
+
+@check("enumeration.forgot_response", title="Password recovery reveals which accounts exist",
+       cwe=(204,), severity=Severity.MEDIUM, remediation=REMEDIATION, order=12)
+async def forgot_response(ctx: CheckContext) -> Outcome:
+    endpoint = ctx.accounts.endpoint("forgot")
+    known = await ctx.accounts.get(0)
+
+    async def send(ident: str) -> httpx.Response:
+        return await ctx.http.request(endpoint.method, endpoint.path,
+                                      **build_body(endpoint, identifier=ident))
+
+    return await _compare(ctx, endpoint, known, ctx.accounts.new_identifier(), send)
+
+
+async def _timing(ctx: CheckContext, endpoint: Endpoint,
+                  send: Callable[[str], Awaitable[tuple[httpx.Response, float]]]) -> Outcome:
+    pairs = ctx.pairs_affordable()
+    if pairs < 30:
+        raise Skip("the request budget left cannot pay for a timing comparison")
+    known = await ctx.accounts.disposable()
+    unknown = ctx.accounts.new_identifier()
+
+    def probe(ident: str) -> Callable[[], Awaitable[float]]:
+        async def once() -> float:
+            response, elapsed = await send(ident)
+            if response.status_code == 429:
+                raise Skip(f"{endpoint.label} throttled the timing probe (429)")
+            return elapsed
+        return once
+
+    verdict = await measure(probe(known.identifier), probe(unknown), max_pairs=pairs,
+                            rng=ctx.rng, time_limit_s=TIME_LIMIT_S)
+    evidence = {"a": "existing account", "b": "unknown identifier", **verdict.evidence()}
+    if not verdict.leak:
+        cut = "" if verdict.conclusive else "; stopped by the time limit, small leaks may hide"
+        return passed(f"{endpoint.label}: no significant timing difference over {verdict.pairs} "
+                      f"pairs (median {evidence['median_diff_ms']} ms, "
+                      f"p={evidence['p_value']}{cut})")
+    direction = "longer" if verdict.median_diff_s > 0 else "shorter"
+    title = f"{endpoint.label} takes measurably {direction} for existing accounts"
+    return failed(f"{endpoint.label}: timing tells existing accounts apart",
+                  ctx.finding(endpoint.label, evidence, title=title, cwe=(208, 204),
+                              severity=_severity(verdict.effect_size)))
+
+
+def _severity(effect_size: float) -> Severity:
+    """How easily the leak enumerates accounts: a large effect shows in a few requests, a
+    small one needs hundreds per identifier (standardised median difference)."""
+    size = abs(effect_size)
+    if size >= HIGH_EFFECT:
+        return Severity.HIGH
+    return Severity.MEDIUM if size >= MEDIUM_EFFECT else Severity.LOW
+
+
+@check("enumeration.login_timing", title="Login timing reveals which accounts exist",
+       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=20)
+async def login_timing(ctx: CheckContext) -> Outcome:
+    endpoint = ctx.accounts.endpoint("login")
+    wrong = strong_password()
+    return await _timing(ctx, endpoint, lambda ident: ctx.http.timed(
+        endpoint.method, endpoint.path,
+        **build_body(endpoint, identifier=ident, password=wrong)))
+
+
+@check("enumeration.forgot_timing", title="Password-recovery timing reveals which accounts exist",
+       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=21)
+async def forgot_timing(ctx: CheckContext) -> Outcome:
+    endpoint = ctx.accounts.endpoint("forgot")
+    return await _timing(ctx, endpoint, lambda ident: ctx.http.timed(
+        endpoint.method, endpoint.path, **build_body(endpoint, identifier=ident)))

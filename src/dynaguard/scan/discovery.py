@@ -1,0 +1,255 @@
+"""Discovery: read the target's OpenAPI document and guess its authentication surface.
+
+Everything found here lands in a :class:`Profile`, which a profile file then overrides;
+nothing downstream depends on the target being a dynaguard or even a FastAPI service.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import httpx
+
+from dynaguard.scan.http import ScanHTTP
+from dynaguard.scan.profile import Accounts, Endpoint, Profile, SessionStyle
+
+__all__ = ["SPEC_PATHS", "Operation", "Surface", "discover", "parse_spec"]
+
+SPEC_PATHS = ("/openapi.json", "/docs/openapi.json", "/api/openapi.json", "/swagger.json",
+              "/v3/api-docs")
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+IDENTIFIER_FIELDS = ("email", "username", "user_name", "userName", "login", "identifier",
+                     "user", "mail", "e-mail", "email_address", "emailAddress", "account")
+PASSWORD_FIELDS = ("password", "pass", "passwd", "pwd", "passphrase", "secret")
+CURRENT_PASSWORD_FIELDS = ("current_password", "currentPassword", "old_password", "oldPassword",
+                           "password_current", "password")
+NEW_PASSWORD_FIELDS = ("new_password", "newPassword", "password_new", "new")
+TOKEN_FIELDS = ("token", "code", "key", "verification_token", "verificationToken",
+                "refresh_token", "refreshToken", "refresh")
+SENSITIVE_WORDS = frozenset({
+    "admin", "internal", "debug", "users", "user", "account", "accounts", "me", "profile",
+    "settings", "sessions", "session", "billing", "payments", "orders", "keys", "secrets",
+    "config", "private", "manage", "export", "audit", "tokens",
+})
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the spec, reduced to what the checks need."""
+
+    method: str
+    path: str
+    secured: bool
+    fields: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    body: str = "none"
+    schema: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def words(self) -> set[str]:
+        """Path words, plus adjacent pairs joined: ``sign-in`` also reads as ``signin``."""
+        parts = [w for w in re.split(r"[/_\-.{}]+", self.path.lower()) if w]
+        return {*parts, *(a + b for a, b in pairwise(parts))}
+
+    @property
+    def has_path_params(self) -> bool:
+        return "{" in self.path
+
+
+@dataclass(frozen=True)
+class Surface:
+    """The discovered operations and the profile the checks use."""
+
+    profile: Profile
+    operations: tuple[Operation, ...] = ()
+    spec_url: str | None = None
+
+
+def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    if isinstance(node, dict) and "$ref" in node and depth < 16:
+        ref = str(node["$ref"])
+        if not ref.startswith("#/"):
+            return {}
+        target: Any = spec
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        return _resolve(spec, target, depth + 1)
+    return node
+
+
+def _body(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    content = _resolve(spec, op.get("requestBody", {})).get("content", {})
+    for media, kind in (("application/json", "json"),
+                        ("application/x-www-form-urlencoded", "form"),
+                        ("multipart/form-data", "form")):
+        if media in content:
+            return kind, _resolve(spec, content[media].get("schema", {}))
+    return "none", {}
+
+
+def _properties(spec: dict[str, Any], schema: dict[str, Any]) -> tuple[list[str], list[str]]:
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for raw in [schema, *schema.get("allOf", [])]:
+        part = _resolve(spec, raw)
+        props.update(part.get("properties", {}))
+        required.extend(part.get("required", []))
+    return list(props), required
+
+
+def parse_spec(spec: dict[str, Any]) -> tuple[list[Operation], SessionStyle, list[str]]:
+    """Operations, how credentials are sent, and OAuth2 password-flow token URLs."""
+    schemes = spec.get("components", {}).get("securitySchemes", {}) or {}
+    token_urls: list[str] = []
+    send = SessionStyle()
+    for raw in schemes.values():
+        scheme = _resolve(spec, raw)
+        kind = scheme.get("type")
+        if kind == "oauth2":
+            url = scheme.get("flows", {}).get("password", {}).get("tokenUrl")
+            if url:
+                token_urls.append(str(url))
+            send = SessionStyle(send_as="bearer")
+        elif kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+            send = SessionStyle(send_as="bearer")
+        elif kind == "apiKey" and scheme.get("in") in ("header", "cookie") and send.send_as is None:
+            send = SessionStyle(send_as="header" if scheme["in"] == "header" else "cookie",
+                                send_name=str(scheme.get("name")))
+    global_security = spec.get("security", [])
+    operations = []
+    for path, item in (spec.get("paths") or {}).items():
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            security = op.get("security", global_security) or []
+            # `[{}]` is an optional requirement: anonymous access is allowed.
+            secured = bool(security) and all(req for req in security)
+            kind, schema = _body(spec, op)
+            fields, required = _properties(spec, schema)
+            operations.append(Operation(method.upper(), str(path), secured, tuple(fields),
+                                        tuple(required), kind, schema))
+    return operations, send, token_urls
+
+
+def _pick(fields: Iterable[str], names: Iterable[str]) -> str | None:
+    present = {f.lower(): f for f in fields}
+    for name in names:
+        if name.lower() in present:
+            return present[name.lower()]
+    return None
+
+
+def _score(op: Operation, words: set[str], method: str | None = "POST") -> int:
+    if method is not None and op.method != method:
+        return 0
+    hits = len(op.words & words)
+    return 10 * hits - len(op.path) // 10 if hits else 0
+
+
+def _best(operations: Iterable[Operation], words: set[str], method: str | None = "POST",
+          need: Iterable[tuple[str, ...]] = ()) -> Operation | None:
+    ranked = []
+    for op in operations:
+        if all(_pick(op.fields, names) for names in need):
+            score = _score(op, words, method)
+            if score > 0:
+                ranked.append((score, op))
+    return max(ranked, key=lambda item: item[0])[1] if ranked else None
+
+
+def _credential_endpoint(op: Operation) -> Endpoint:
+    return Endpoint(path=op.path, method=op.method, body=op.body,
+                    identifier=_pick(op.fields, IDENTIFIER_FIELDS),
+                    password=_pick(op.fields, PASSWORD_FIELDS))
+
+
+def profile_from_operations(operations: list[Operation], send: SessionStyle,
+                            token_urls: list[str]) -> Profile:
+    """The profile these operations suggest, by path and field-name heuristics."""
+    creds = (IDENTIFIER_FIELDS, PASSWORD_FIELDS)
+    found: dict[str, Endpoint] = {}
+    login = _best(operations, {"login", "signin", "logon", "authenticate", "session",
+                               "sessions"}, need=creds)
+    if login is None:
+        login = next((op for op in operations if op.method == "POST" and op.path in token_urls
+                      and _pick(op.fields, PASSWORD_FIELDS)), None)
+    if login is not None:
+        found["login"] = _credential_endpoint(login)
+    register = _best([op for op in operations if not op.secured],
+                     {"register", "signup", "registration", "users", "join"}, need=creds)
+    if register is not None and register != login:
+        found["register"] = _credential_endpoint(register)
+    verify = _best(operations, {"verify", "confirm", "activate", "verification"},
+                   need=[TOKEN_FIELDS])
+    if verify is not None:
+        found["verify_email"] = Endpoint(path=verify.path, body=verify.body,
+                                         token=_pick(verify.fields, TOKEN_FIELDS))
+    refresh = _best(operations, {"refresh"})
+    if refresh is not None:
+        found["refresh"] = Endpoint(path=refresh.path, body=refresh.body,
+                                    token=_pick(refresh.fields, TOKEN_FIELDS))
+    logout = _best([op for op in operations if "all" not in op.words],
+                   {"logout", "signout", "logoff"}, method=None)
+    if logout is not None:
+        found["logout"] = Endpoint(path=logout.path, method=logout.method, body="none")
+    me = _best([op for op in operations if op.secured and not op.has_path_params],
+               {"me", "whoami", "profile", "current", "self", "account", "userinfo"}, "GET")
+    if me is not None:
+        found["me"] = Endpoint(path=me.path, method="GET", body="none")
+    forgot = _best([op for op in operations if not _pick(op.fields, TOKEN_FIELDS)],
+                   {"forgot", "recover", "recovery", "lost", "reset"},
+                   need=[IDENTIFIER_FIELDS])
+    if forgot is not None and not _pick(forgot.fields, PASSWORD_FIELDS):
+        found["forgot"] = Endpoint(path=forgot.path, body=forgot.body,
+                                   identifier=_pick(forgot.fields, IDENTIFIER_FIELDS))
+    change = _best([op for op in operations if op.secured], {"password", "change"},
+                   method=None, need=[NEW_PASSWORD_FIELDS])
+    if change is not None:
+        found["change_password"] = Endpoint(
+            path=change.path, method=change.method, body=change.body,
+            password=_pick(change.fields, CURRENT_PASSWORD_FIELDS),
+            new_password=_pick(change.fields, NEW_PASSWORD_FIELDS))
+    kind = None
+    if "login" in found and found["login"].identifier:
+        kind = "email" if "mail" in found["login"].identifier.lower() else "username"
+    return Profile(endpoints=found, session=send, accounts=Accounts(identifier=kind))
+
+
+async def fetch_spec(http: ScanHTTP) -> tuple[str, dict[str, Any]] | None:
+    """The first OpenAPI document found at a conventional path, or None."""
+    for path in SPEC_PATHS:
+        response = await http.request("GET", path)
+        if response.status_code != 200:
+            continue
+        try:
+            spec = response.json()
+        except ValueError:
+            continue
+        if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
+            return path, spec
+    return None
+
+
+async def discover(http: ScanHTTP, given: Profile | None = None) -> Surface:
+    """Discover the surface and lay the given profile over it."""
+    try:
+        fetched = await fetch_spec(http)
+    except httpx.HTTPError:
+        fetched = None
+    if fetched is None:
+        return Surface(profile=given or Profile())
+    spec_path, spec = fetched
+    operations, send, token_urls = parse_spec(spec)
+    found = profile_from_operations(operations, send, token_urls)
+    profile = given.merged_over(found) if given is not None else found
+    return Surface(profile=profile, operations=tuple(operations), spec_url=http.url(spec_path))

@@ -1,0 +1,47 @@
+"""Events the engine emits; the terminal view, report writers and history consume them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dynaguard.scan.findings import CheckResult, ScanResult
+
+__all__ = ["CheckFinished", "CheckStarted", "Event", "ScanFinished", "ScanStarted",
+           "SurfaceDiscovered"]
+
+
+@dataclass(frozen=True)
+class ScanStarted:
+    target: str
+    checks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SurfaceDiscovered:
+    spec_url: str | None
+    operations: int
+    endpoints: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CheckStarted:
+    check: str
+    title: str
+    index: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CheckFinished:
+    result: CheckResult
+    index: int
+    total: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class ScanFinished:
+    result: ScanResult
+
+
+Event = ScanStarted | SurfaceDiscovered | CheckStarted | CheckFinished | ScanFinished

@@ -1,0 +1,1 @@
+"""Report writers: each renders a :class:`~dynaguard.scan.findings.ScanResult`."""

@@ -1,0 +1,53 @@
+"""The terminal report: summary, findings with evidence, and every check's status."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from dynaguard.scan.findings import CheckStatus, ScanResult, Severity
+
+__all__ = ["render", "renderable"]
+
+SEVERITY_STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red",
+                  Severity.MEDIUM: "yellow", Severity.LOW: "cyan", Severity.INFO: "dim"}
+STATUS_STYLE = {CheckStatus.PASSED: "green", CheckStatus.FAILED: "bold red",
+                CheckStatus.SKIPPED: "dim", CheckStatus.ERROR: "magenta"}
+GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "red", "F": "bold red"}
+
+
+def renderable(result: ScanResult) -> RenderableType:
+    parts: list[RenderableType] = []
+    summary = Text.assemble(
+        ("grade ", "bold"), (result.grade, GRADE_STYLE.get(result.grade, "bold")),
+        f"   score {result.score}/100   {len(result.findings)} findings   "
+        f"{result.requests} requests in {result.duration_s:.1f} s")
+    parts.append(Panel(summary, title=f"dynaguard scan {result.target}", expand=False))
+    for finding in sorted(result.findings, key=lambda f: -f.severity.rank):
+        head = Text.assemble((f"{finding.severity.upper():8}", SEVERITY_STYLE[finding.severity]),
+                             f" {finding.title}  ", (finding.endpoint, "bold"))
+        meta = (f"CWE-{', CWE-'.join(map(str, finding.cwe))}  {' '.join(finding.owasp)}  "
+                f"SOC 2 {' '.join(finding.soc2)}  confidence {finding.confidence}  "
+                f"[{finding.check}]")
+        evidence = json.dumps(dict(finding.evidence), default=str)
+        parts.append(Group(head, Text("  " + meta, style="dim"),
+                           Text("  evidence: " + evidence[:600]),
+                           Text("  fix: " + finding.remediation, style="italic")))
+    table = Table("check", "status", "detail", title="checks", title_justify="left")
+    for check in result.checks:
+        table.add_row(check.check, Text(str(check.status), STATUS_STYLE[check.status]),
+                      check.detail)
+    parts.append(table)
+    return Group(*parts)
+
+
+def render(result: ScanResult, width: int = 120) -> str:
+    """The report as plain text (for ``--output FILE``)."""
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable(result))
+    return console.export_text()

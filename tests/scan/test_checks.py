@@ -1,0 +1,97 @@
+"""Each check fires on its flaw, with its CWE and endpoint, and stays quiet without it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from dynaguard.scan.accounts import Account
+from dynaguard.scan.config import ScanConfig
+from dynaguard.scan.engine import run_scan
+from dynaguard.scan.findings import CheckStatus, ScanResult
+from tests.scan.conftest import Serve
+from tests.scan.vulnapp import create_vuln_app
+
+Case = tuple[str, str, set[str], int, str]
+
+# check id, the flaw that must make it fire, other flaws it needs to be measurable,
+# expected CWE and endpoint.
+CASES: list[Case] = [
+    ("enumeration.login_response", "login_enum_message", set(), 204, "POST /api/login"),
+    ("enumeration.register_response", "register_enum", set(), 204, "POST /api/register"),
+    ("enumeration.forgot_response", "forgot_enum", set(), 204, "POST /api/password/forgot"),
+    ("enumeration.login_timing", "login_timing", {"no_throttle"}, 208, "POST /api/login"),
+    ("enumeration.forgot_timing", "forgot_timing", set(), 208, "POST /api/password/forgot"),
+    ("auth.missing_authentication", "missing_auth", set(), 306, "GET /api/reports"),
+    ("password_policy.weak_accepted", "weak_passwords", set(), 521, "POST /api/register"),
+    ("session.access_token_lifetime", "long_tokens", set(), 613, "POST /api/login"),
+    ("session.logout_invalidation", "logout_noop", set(), 613, "POST /api/logout"),
+    ("session.password_change_invalidation", "change_keeps_sessions", set(), 613,
+     "POST /api/password/change"),
+    ("brute_force.login_throttling", "no_throttle", set(), 307, "POST /api/login"),
+]
+
+
+async def _scan(serve: Serve, check: str, flaws: set[str]) -> ScanResult:
+    url = serve(create_vuln_app(flaws))
+    return await run_scan(ScanConfig(url, checks=(check,), seed=7, budget=1500))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+async def test_check_fires_on_its_flaw(serve: Serve, case: Case) -> None:
+    """With the flaw on, the check fails with a finding naming the CWE and the endpoint."""
+    check, flaw, needs, cwe, endpoint = case
+    result = await _scan(serve, check, {flaw, *needs})
+    (outcome,) = result.checks
+    assert outcome.status is CheckStatus.FAILED, outcome.detail
+    assert any(cwe in f.cwe and f.endpoint == endpoint for f in outcome.findings), [
+        (f.cwe, f.endpoint) for f in outcome.findings]
+    assert result.score < 100
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+async def test_check_stays_quiet_without_its_flaw(serve: Serve, case: Case) -> None:
+    """With the flaw off, the same check passes (it ran: neither skipped nor errored)."""
+    check, _, needs, _, _ = case
+    result = await _scan(serve, check, set(needs))
+    (outcome,) = result.checks
+    assert outcome.status is CheckStatus.PASSED, (outcome.status, outcome.detail,
+                                                  outcome.findings)
+
+
+async def test_lockout_prone_checks_never_touch_given_accounts(serve: Serve) -> None:
+    """Brute-force and timing checks skip rather than hammer an account the user lent."""
+    url = serve(create_vuln_app({"no_throttle"}))
+    email, password = "lent@example.com", "lent-account-password-42"
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.post("/api/register", json={"email": email, "password": password})
+        assert response.status_code == 202
+    config = ScanConfig(url, accounts=(Account(email, password, owned=False),), register=False,
+                        checks=("brute_force.", "enumeration.login_timing",
+                                "enumeration.login_response"))
+    result = await run_scan(config)
+    statuses = {c.check: (c.status, c.detail) for c in result.checks}
+    assert statuses["enumeration.login_response"][0] is CheckStatus.PASSED
+    for check in ("brute_force.login_throttling", "enumeration.login_timing"):
+        status, detail = statuses[check]
+        assert status is CheckStatus.SKIPPED
+        assert "scanner-owned" in detail
+    assert result.requests < 20
+
+
+def test_registration_defaults_to_loopback_targets_only() -> None:
+    assert ScanConfig("http://127.0.0.1:8000").may_register
+    assert ScanConfig("http://localhost:8000").may_register
+    assert not ScanConfig("https://api.example.com").may_register
+    assert ScanConfig("https://api.example.com", register=True).may_register
+
+
+async def test_full_scan_of_a_throttling_target_keeps_its_accounts(serve: Serve) -> None:
+    """All checks on a hardened target: throttling stops only the login-timing probe (it
+    has an account of its own), every other check runs and passes, grade A."""
+    url = serve(create_vuln_app())
+    result = await run_scan(ScanConfig(url, seed=3))
+    statuses = {c.check: c.status for c in result.checks}
+    assert statuses.pop("enumeration.login_timing") is CheckStatus.SKIPPED
+    assert set(statuses.values()) == {CheckStatus.PASSED}, result.checks
+    assert (result.score, result.grade) == (100, "A")

@@ -1,0 +1,101 @@
+"""``dynaguard scan``: formats, output file, gates and exit codes 0/1/2/3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dynaguard.cli import app
+from dynaguard.store.engine import free_port
+from tests.scan.conftest import Serve
+from tests.scan.vulnapp import create_vuln_app
+
+runner = CliRunner()
+KEYS = {"schema", "target", "started_at", "duration_s", "requests", "score", "grade",
+        "findings", "checks"}
+FINDING_KEYS = {"check", "title", "severity", "confidence", "cwe", "owasp", "soc2", "endpoint",
+                "evidence", "remediation"}
+
+
+def test_unreachable_target_exits_3() -> None:
+    result = runner.invoke(app, ["scan", f"http://127.0.0.1:{free_port()}", "--quiet"])
+    assert result.exit_code == 3, result.output
+    assert "did not answer" in result.output
+
+
+def test_usage_and_profile_errors_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[endpoints.login]\nmethod = "POST"\n')
+    result = runner.invoke(app, ["scan", "http://127.0.0.1:1", "--profile", str(bad)])
+    assert result.exit_code == 2
+    assert "endpoints.login.path" in result.output
+    result = runner.invoke(app, ["scan", "http://127.0.0.1:1", "--user", "a@example.com"])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["scan", "ftp://127.0.0.1/"])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["scan", "http://127.0.0.1:1", "--check", "nothing.like.this"])
+    assert result.exit_code == 2
+    assert "no check id starts with" in result.output
+
+
+def test_json_report_file_and_fail_on_gate(serve: Serve, tmp_path: Path) -> None:
+    """A finding at or above --fail-on fails the gate (exit 1); the file holds the report."""
+    url = serve(create_vuln_app({"logout_noop"}))
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["scan", url, "--check", "session.logout", "--format", "json",
+                                 "--output", str(out), "--fail-on", "medium", "--quiet"])
+    assert result.exit_code == 1, result.output
+    document = json.loads(out.read_text())
+    assert set(document) == KEYS
+    assert document["schema"] == "dynaguard.scan/1"
+    # The access token and the refresh token both outlive the fake logout.
+    assert [(f["cwe"], f["endpoint"]) for f in document["findings"]] == [
+        ([613], "POST /api/logout"), ([613], "POST /api/refresh")]
+    assert all(set(f) == FINDING_KEYS for f in document["findings"])
+    assert document["checks"] == [{"check": "session.logout_invalidation", "status": "failed",
+                                   "detail": "the session outlived its logout"}]
+    assert document["requests"] > 0
+
+
+def test_clean_target_passes_the_gates(serve: Serve) -> None:
+    """JSON on stdout, and exit 0 when the score clears --fail-under."""
+    url = serve(create_vuln_app())
+    result = runner.invoke(app, ["scan", url, "--check", "session.", "--check", "auth.",
+                                 "--format", "json", "--fail-under", "90", "--quiet"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["grade"] == "A"
+    assert {c["status"] for c in document["checks"]} == {"passed"}
+
+
+def test_text_report_names_grade_and_findings(serve: Serve, tmp_path: Path) -> None:
+    url = serve(create_vuln_app({"long_tokens"}))
+    out = tmp_path / "report.txt"
+    result = runner.invoke(app, ["scan", url, "--check", "session.access", "--output", str(out),
+                                 "--fail-under", "99", "--quiet"])
+    assert result.exit_code == 1
+    text = out.read_text()
+    assert "grade" in text
+    assert "CWE-613" in text
+    assert "POST /api/login" in text
+
+
+def test_progress_bar_names_the_running_check() -> None:
+    """The terminal view turns engine events into a bar captioned with the check."""
+    import io  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    from dynaguard.scan.cli import TerminalView  # noqa: PLC0415
+    from dynaguard.scan.events import CheckStarted, ScanStarted  # noqa: PLC0415
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    view = TerminalView(console)
+    view(ScanStarted("http://127.0.0.1:1", ("a.one", "b.two")))
+    view(CheckStarted("b.two", "Second check", 1, 2))
+    (task,) = view.progress.tasks
+    assert task.description == "b.two: Second check"
+    assert task.total == 2
+    view.progress.stop()
