@@ -106,6 +106,16 @@ class Harness:
         return body
 
 
+def mail_text(mail: Message) -> str:
+    """The text/plain body of a mail, whether single-part or multipart/alternative."""
+    for part in mail.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("the mail has no text/plain part")
+
+
 def bearer(token: object) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

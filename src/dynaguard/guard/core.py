@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI
 
+from dynaguard.guard.account_routes import build_account_router
 from dynaguard.guard.deps import authenticator, bearer_scheme, require
 from dynaguard.guard.keyring import KeyRing, load_kek
 from dynaguard.guard.mail import Mailer, mailer_from_settings
@@ -49,6 +50,7 @@ class Guard:
         self._scheme = bearer_scheme("/auth/token")
         self._authenticate = authenticator(self.services, self._scheme)
         self.router: APIRouter = build_auth_router(self.services, self.current_user())
+        self.router.include_router(build_account_router(self.services, self.current_user()))
 
     def services(self) -> Services:
         """The running services; only available inside the lifespan."""

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from dynaguard.errors import NotFound
+from dynaguard.guard.account_routes import ACCOUNT_PUBLIC_ROUTES
 from dynaguard.guard.flows.login import Client, login
 from dynaguard.guard.flows.refresh import refresh
 from dynaguard.guard.flows.register import register
@@ -37,7 +38,7 @@ PUBLIC_ROUTES = frozenset({
     ("POST", "/auth/register"), ("POST", "/auth/verify-email"), ("POST", "/auth/login"),
     ("POST", "/auth/token"), ("POST", "/auth/refresh"), ("POST", "/auth/unlock"),
     ("GET", "/.well-known/jwks.json"),
-})
+}) | ACCOUNT_PUBLIC_ROUTES
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

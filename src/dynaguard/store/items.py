@@ -21,10 +21,12 @@ from dynaguard.store.codec import decode_item
 __all__ = [
     "AuditItem",
     "CounterItem",
+    "EmailChangeItem",
     "EmailClaimItem",
     "KeyItem",
     "NoteItem",
     "OneTimeTokenItem",
+    "PasswordResetItem",
     "RefreshItem",
     "SessionItem",
     "StoredItem",
@@ -131,6 +133,22 @@ class NoteItem(StoredItem):
     id: str
     user_id: str
     text: str
+    created_at: int
+
+
+class PasswordResetItem(StoredItem):
+    """The account's one live reset token: a newer request or a credentials change ends it."""
+
+    token_hash: str
+    credentials_version: int = Field(ge=0)
+    created_at: int
+
+
+class EmailChangeItem(StoredItem):
+    """An email change waiting for its confirmation link; a newer request replaces it."""
+
+    token_hash: str
+    new_email: str
     created_at: int
 
 

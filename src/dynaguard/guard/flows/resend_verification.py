@@ -1,0 +1,59 @@
+"""Re-sending the email-verification link without telling whether an account exists.
+
+Security-sensitive (CWE-204): every address gets the same ``202`` after the same
+request-path work; the lookup, the token and the mail happen in a background task whose
+token transaction is conditional on an enabled, still unverified account, so for any
+other address it costs the same round trips and writes nothing. Requests are counted
+per address submitted and per client, since each one may send a mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from dynaguard.errors import StoreError
+from dynaguard.guard.flows.accounts import absent_user_id, find_account
+from dynaguard.guard.flows.password_reset import request_attempt
+from dynaguard.guard.flows.register import VERIFY_PURPOSE
+from dynaguard.guard.letters import render_letter
+from dynaguard.guard.services import Services
+from dynaguard.guard.tokens import hash_token, new_opaque_token
+from dynaguard.store.transactions import TransactionCancelled, transact_write
+from dynaguard.store.users import normalize_email
+
+__all__ = ["resend_verification"]
+
+log = structlog.get_logger("dynaguard.auth")
+
+
+async def resend_verification(svc: Services, email: str, address: str) -> None:
+    email = normalize_email(email)
+    attempt = request_attempt("verify-resend", email, address)
+    await svc.throttle.check(attempt)
+    await svc.throttle.failed(attempt)
+    svc.background(asyncio.create_task(_send_verification(svc, email)))
+
+
+async def _send_verification(svc: Services, email: str) -> None:
+    ttl = svc.settings.verify_ttl
+    token = new_opaque_token()
+    try:
+        user = await find_account(svc, email)
+        waiting = user is not None and user.enabled and not user.email_verified
+        user_id = user.id if user is not None and waiting else absent_user_id()
+        letter = render_letter("verify_email", service=svc.settings.service_name,
+                               link=svc.link("/auth/verify-email", token), token=token,
+                               hours=ttl // 3600)
+        try:
+            await transact_write(svc.db, [
+                svc.onetime.put(hash_token(token), VERIFY_PURPOSE, user_id, ttl),
+                svc.users.unverified_check(user_id),
+            ])
+        except TransactionCancelled:
+            return
+    except StoreError:
+        log.error("verification_not_resent")
+        return
+    svc.post_mail(email, letter.subject, letter.text, letter.html)
