@@ -1,8 +1,8 @@
 """Password recovery (CWE-640): ``forgot`` mails a single-use link, ``reset`` spends it.
 
 Security-sensitive, and easy to weaken by accident:
-- ``forgot`` does the same request-path work for every address (one throttle read, two
-  counter writes, one task started) and answers the same ``202``. Finding the account,
+- ``forgot`` does the same request-path work for every address (one throttle read, one
+  task started) and answers the same ``202``. Counting the request, finding the account,
   storing the token and mailing happen in a background task that costs the same round
   trips either way: for an unknown or disabled address the token transaction is still
   sent and is cancelled by its condition on the (absent) user item, and the letter is
@@ -52,16 +52,17 @@ async def forgot_password(svc: Services, email: str, address: str) -> None:
     email = normalize_email(email)
     attempt = request_attempt("password-forgot", email, address)
     await svc.throttle.check(attempt)
-    await svc.throttle.failed(attempt)
-    svc.background(asyncio.create_task(_issue_reset_token(svc, email, address)))
+    svc.background(asyncio.create_task(_issue_reset_token(svc, attempt, address)))
 
 
-async def _issue_reset_token(svc: Services, email: str, address: str) -> None:
+async def _issue_reset_token(svc: Services, attempt: Attempt, address: str) -> None:
+    email = attempt.identifier
     ttl = svc.settings.reset_ttl
     token = new_opaque_token()
     token_hash = hash_token(token)
     link = svc.link("/auth/password/reset", token)
     try:
+        await svc.throttle.failed(attempt)
         user = await find_account(svc, email)
         owner = user if user is not None and user.enabled else None
         user_id = owner.id if owner is not None else absent_user_id()

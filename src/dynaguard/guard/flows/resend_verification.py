@@ -1,10 +1,11 @@
 """Re-sending the email-verification link without telling whether an account exists.
 
 Security-sensitive (CWE-204): every address gets the same ``202`` after the same
-request-path work; the lookup, the token and the mail happen in a background task whose
-token transaction is conditional on an enabled, still unverified account, so for any
-other address it costs the same round trips and writes nothing. Requests are counted
-per address submitted and per client, since each one may send a mail.
+request-path work (one throttle read). Counting the request, the lookup, the token and
+the mail happen in a background task whose token transaction is conditional on an
+enabled, still unverified account, so for any other address it costs the same round
+trips and writes nothing. Requests are counted per address submitted and per client,
+since each one may send a mail.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dynaguard.guard.flows.password_reset import request_attempt
 from dynaguard.guard.flows.register import VERIFY_PURPOSE
 from dynaguard.guard.letters import render_letter
 from dynaguard.guard.services import Services
+from dynaguard.guard.throttle import Attempt
 from dynaguard.guard.tokens import hash_token, new_opaque_token
 from dynaguard.store.transactions import TransactionCancelled, transact_write
 from dynaguard.store.users import normalize_email
@@ -32,14 +34,15 @@ async def resend_verification(svc: Services, email: str, address: str) -> None:
     email = normalize_email(email)
     attempt = request_attempt("verify-resend", email, address)
     await svc.throttle.check(attempt)
-    await svc.throttle.failed(attempt)
-    svc.background(asyncio.create_task(_send_verification(svc, email)))
+    svc.background(asyncio.create_task(_send_verification(svc, attempt)))
 
 
-async def _send_verification(svc: Services, email: str) -> None:
+async def _send_verification(svc: Services, attempt: Attempt) -> None:
+    email = attempt.identifier
     ttl = svc.settings.verify_ttl
     token = new_opaque_token()
     try:
+        await svc.throttle.failed(attempt)
         user = await find_account(svc, email)
         waiting = user is not None and user.enabled and not user.email_verified
         user_id = user.id if user is not None and waiting else absent_user_id()
