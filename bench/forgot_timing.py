@@ -181,8 +181,8 @@ def _report(args: argparse.Namespace, seed: int, rng: random.Random, t: Timings)
     print(f"pairs: {pairs}  (seed {seed}, gap {args.gap_ms:g} ms, warm-up {args.warmup} pairs)")
     if t.void_pairs:
         print(f"void pairs (a 503 from an overloaded engine): {t.void_pairs}")
-    print(f"mails written: {t.mails} (expected {pairs + args.warmup + t.void_pairs}: "
-          "one per existing email)")
+    asked = pairs + args.warmup + t.void_pairs
+    print(f"mails written: {t.mails} for {asked} existing emails asked (unknown ones get none)")
     for name, sample in (("existing", t.existing), ("unknown", t.unknown)):
         q = statistics.quantiles(sample, n=10)
         print(f"{name:>9}: median {statistics.median(sample):7.3f} ms   "
