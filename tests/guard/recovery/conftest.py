@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -20,10 +21,11 @@ from dynaguard.guard.app import create_app
 from dynaguard.guard.tokens import hash_token
 from dynaguard.settings import Settings
 from dynaguard.store.engine import free_port
+from dynaguard.store.items import UserItem
 from dynaguard.store.schema import token_key
-from tests.conftest import Harness, mail_text
+from tests.conftest import TEST_PASSWORD, Harness, mail_text
 
-__all__ = ["SmtpSink", "expire_token", "running", "token_from"]
+__all__ = ["SmtpSink", "add_user", "expire_token", "running", "token_from"]
 
 
 def token_from(mail: Message) -> str:
@@ -40,6 +42,16 @@ async def expire_token(harness: Harness, token: str) -> None:
         UpdateExpression="SET expires_at = :past",
         ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
     )
+
+
+async def add_user(harness: Harness, *, verified: bool = True) -> UserItem:
+    """A new enabled account with the shared test password, written straight to the table."""
+    svc = harness.svc
+    email = f"user-{uuid.uuid4().hex[:8]}@example.com"
+    user = svc.users.new_user(email, await svc.passwords.hash(TEST_PASSWORD), ["notes:read"])
+    user = user.model_copy(update={"email_verified": verified})
+    await svc.users.create(user)
+    return user
 
 
 @contextlib.asynccontextmanager

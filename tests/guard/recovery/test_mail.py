@@ -7,8 +7,8 @@ from jinja2 import UndefinedError
 
 from dynaguard.guard.letters import TEMPLATES, render_letter
 from dynaguard.settings import Settings
-from tests.conftest import TEST_PASSWORD, mail_text
-from tests.guard.recovery.conftest import SmtpSink, running, token_from
+from tests.conftest import mail_text
+from tests.guard.recovery.conftest import SmtpSink, add_user, running, token_from
 
 
 async def test_recovery_mails_travel_over_smtp(settings: Settings, smtp_sink: SmtpSink) -> None:
@@ -20,9 +20,7 @@ async def test_recovery_mails_travel_over_smtp(settings: Settings, smtp_sink: Sm
     })
     async with running(smtp_settings) as harness:
         svc = harness.svc
-        user = svc.users.new_user("smtp-user@example.com", await svc.passwords.hash(TEST_PASSWORD),
-                                  ["notes:read"])
-        await svc.users.create(user.model_copy(update={"email_verified": True}))
+        user = await add_user(harness)
         r = await harness.client.post("/auth/password/forgot", json={"email": user.email})
         assert r.status_code == 202
         await svc.drain_mail()

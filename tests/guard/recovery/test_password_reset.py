@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from dynaguard.guard.tokens import hash_token
+from dynaguard.settings import Settings
 from dynaguard.store.schema import token_key
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer, mail_text
-from tests.guard.recovery.conftest import expire_token, running, token_from
+from tests.guard.recovery.conftest import add_user, expire_token, running, token_from
 
 NEW_PASSWORD = "violet-canyon-ferry-5521"
 
@@ -31,17 +32,22 @@ async def _reset(harness: Harness, token: str, password: str = NEW_PASSWORD) -> 
 async def test_forgot_answers_alike_for_every_address(
     harness: Harness, make_user: MakeUser
 ) -> None:
-    """Existing, unverified, disabled and unknown emails get byte-identical answers, and
-    only accounts that can use it get a mail."""
+    """Existing, unverified, disabled and unknown emails get byte-identical answers after
+    the same number of DynamoDB round trips, and only accounts that can use it get a mail."""
     existing = await make_user()
     unverified = await make_user(verified=False)
     disabled = await make_user(enabled=False)
-    answers = []
+    answers, round_trips = [], []
     for email in (existing.email, unverified.email, disabled.email, "nobody@example.com"):
+        await harness.svc.drain_mail()
+        before = harness.svc.db.calls
         r = await harness.client.post("/auth/password/forgot", json={"email": email})
+        await harness.svc.drain_mail()
         answers.append((r.status_code, sorted(r.headers.items()), r.content))
+        round_trips.append(harness.svc.db.calls - before)
     assert answers[0][0] == 202
     assert all(answer == answers[0] for answer in answers)
+    assert len(set(round_trips)) == 1, f"DynamoDB calls differ: {round_trips}"
     assert len(await harness.mails_to(existing.email)) == 1
     assert len(await harness.mails_to(unverified.email)) == 1
     assert await harness.mails_to(disabled.email, wait_s=0) == []
@@ -120,19 +126,16 @@ async def test_used_and_expired_tokens_are_refused(harness: Harness, make_user: 
     await harness.login(other.email)  # the password did not change
 
 
-async def test_reset_token_lifetime_follows_the_settings(
-    harness: Harness, make_user: MakeUser
-) -> None:
+async def test_reset_token_lifetime_follows_the_settings(settings: Settings) -> None:
     """The default is 20 minutes; DYNAGUARD_RESET_TTL changes it."""
-    assert harness.settings.reset_ttl == 1200
-    settings = harness.settings.model_copy(update={"reset_ttl": 300})
-    async with running(settings) as short:
-        user = await make_user()
-        token = await _forgot(short, user.email)
-        found = await short.svc.onetime.peek(hash_token(token), "password-reset")
+    assert settings.reset_ttl == 1200
+    async with running(settings.model_copy(update={"reset_ttl": 300})) as harness:
+        user = await add_user(harness)
+        token = await _forgot(harness, user.email)
+        found = await harness.svc.onetime.peek(hash_token(token), "password-reset")
         assert found.expires_at is not None
         assert found.expires_at - found.created_at == 300
-        (mail,) = await short.mails_to(user.email)
+        (mail,) = await harness.mails_to(user.email)
         assert "expires in 5 minutes" in mail_text(mail)
 
 
@@ -195,13 +198,10 @@ async def test_reset_verifies_the_address_and_lifts_a_lock(
     await harness.login(user.email, NEW_PASSWORD)
 
 
-async def test_guessing_reset_tokens_is_throttled_per_address(
-    harness: Harness, make_user: MakeUser
-) -> None:
-    settings = harness.settings.model_copy(update={"address_failure_limit": 3})
-    async with running(settings) as strict:
-        user = await make_user()
-        token = await _forgot(strict, user.email)
-        statuses = [await _reset(strict, f"guess-{i}") for i in range(4)]
+async def test_guessing_reset_tokens_is_throttled_per_address(settings: Settings) -> None:
+    async with running(settings.model_copy(update={"address_failure_limit": 3})) as harness:
+        user = await add_user(harness)
+        token = await _forgot(harness, user.email)
+        statuses = [await _reset(harness, f"guess-{i}") for i in range(4)]
         assert statuses == [400, 400, 400, 429]
-        assert await _reset(strict, token) == 429
+        assert await _reset(harness, token) == 429
