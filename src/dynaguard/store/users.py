@@ -145,24 +145,6 @@ class UserRepository:
                 ":t": {"BOOL": True}},
         }}
 
-    def live_check(self, user_id: str, credentials_version: int) -> dict[str, object]:
-        """Transaction item asserting the account exists, is enabled and at this version."""
-        return {"ConditionCheck": {
-            "TableName": self.db.table, "Key": user_key(user_id),
-            "ConditionExpression": (
-                "attribute_exists(pk) AND enabled = :t AND credentials_version = :cv"),
-            "ExpressionAttributeValues": {":t": {"BOOL": True},
-                                          ":cv": {"N": str(credentials_version)}},
-        }}
-
-    def unverified_check(self, user_id: str) -> dict[str, object]:
-        """Transaction item asserting the account exists, is enabled and still unverified."""
-        return {"ConditionCheck": {
-            "TableName": self.db.table, "Key": user_key(user_id),
-            "ConditionExpression": "attribute_exists(pk) AND enabled = :t AND email_verified = :f",
-            "ExpressionAttributeValues": {":t": {"BOOL": True}, ":f": {"BOOL": False}},
-        }}
-
     def change_email_ops(self, user: UserItem, new_email: str) -> list[dict[str, object]]:
         """Transaction items moving ``user`` to ``new_email``: release the old claim, take
         the new one only if unclaimed, and switch the user only if still at the old email."""

@@ -1,11 +1,11 @@
 """Re-sending the email-verification link without telling whether an account exists.
 
 Security-sensitive (CWE-204): every address gets the same ``202`` after the same
-request-path work (one throttle read). Counting the request, the lookup, the token and
-the mail happen in a background task whose token transaction is conditional on an
-enabled, still unverified account, so for any other address it costs the same round
-trips and writes nothing. Requests are counted per address submitted and per client,
-since each one may send a mail.
+request-path work (one throttle read). Counting the request, the lookup, storing a token
+and rendering the mail happen in a background task that does the same either way: for an
+account that is not waiting for verification the token belongs to an id no account has
+(spending it verifies nothing) and the mail is not delivered. Requests are counted per
+address submitted and per client, since each one may send a mail.
 """
 
 from __future__ import annotations
@@ -49,14 +49,12 @@ async def _send_verification(svc: Services, attempt: Attempt) -> None:
         letter = render_letter("verify_email", service=svc.settings.service_name,
                                link=svc.link("/auth/verify-email", token), token=token,
                                hours=ttl // 3600)
-        try:
-            await transact_write(svc.db, [
-                svc.onetime.put(hash_token(token), VERIFY_PURPOSE, user_id, ttl),
-                svc.users.unverified_check(user_id),
-            ])
-        except TransactionCancelled:
-            return
-    except StoreError:
+        # Stored either way: a token of an absent id verifies nothing (spending it is
+        # conditional on the account existing).
+        await transact_write(svc.db, [
+            svc.onetime.put(hash_token(token), VERIFY_PURPOSE, user_id, ttl)])
+    except (StoreError, TransactionCancelled):
         log.error("verification_not_resent")
         return
-    svc.post_mail(email, letter.subject, letter.text, letter.html)
+    if waiting:
+        svc.post_mail(email, letter.subject, letter.text, letter.html)
