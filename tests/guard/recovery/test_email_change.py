@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from dynaguard.guard.account_routes import ACCOUNT_PUBLIC_ROUTES
+from dynaguard.guard.routes import PUBLIC_ROUTES
 from dynaguard.store.schema import claim_key
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer, mail_text
 from tests.guard.recovery.conftest import token_from
@@ -108,3 +110,15 @@ async def test_email_change_ends_a_pending_reset_and_an_older_request(
     r = await harness.client.post("/auth/password/reset", json={
         "token": reset_token, "new_password": "copper-meadow-signal-4410"})
     assert r.status_code == 400
+
+
+async def test_account_routes_without_a_token_are_exactly_the_public_ones(
+    harness: Harness,
+) -> None:
+    """Every account route outside ACCOUNT_PUBLIC_ROUTES refuses a request without a token
+    (CWE-306), and the public ones are listed in the guard's PUBLIC_ROUTES."""
+    assert ACCOUNT_PUBLIC_ROUTES <= PUBLIC_ROUTES
+    for path in ("/auth/password/change", "/auth/email/change"):
+        assert ("POST", path) not in PUBLIC_ROUTES
+        r = await harness.client.post(path, json={})
+        assert r.status_code == 401, path
