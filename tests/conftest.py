@@ -112,6 +112,26 @@ class Harness:
         return body
 
 
+def mail_text(mail: Message) -> str:
+    """The text/plain body of a mail, whether single-part or multipart/alternative."""
+    for part in mail.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("the mail has no text/plain part")
+
+
+# Headers that differ on every response by design: a timestamp, a request correlation id.
+PER_RESPONSE_HEADERS = frozenset({"date", "x-request-id"})
+
+
+def wire(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    """What a client can compare between two answers: status, stable headers, body."""
+    headers = sorted((k, v) for k, v in response.headers.items() if k not in PER_RESPONSE_HEADERS)
+    return response.status_code, headers, response.content
+
+
 def bearer(token: object) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     refresh_idle_ttl: int = Field(86_400, ge=300, description="Refresh idle expiry, seconds.")
     refresh_absolute_ttl: int = Field(604_800, ge=300, description="Session lifetime, seconds.")
     verify_ttl: int = Field(86_400, ge=300, description="Email-verification link lifetime.")
+    reset_ttl: int = Field(1200, ge=60, le=86_400, description="Password-reset link lifetime, s.")
+    email_change_ttl: int = Field(3600, ge=300, le=86_400,
+                                  description="Lifetime of the link confirming a new email, s.")
     mail_url: str = Field("", description="`file:///dir` (default: data dir) or `smtp://host:port`.")
     public_url: str = Field("http://127.0.0.1:8000", description="Base of links in mails.")
     default_scopes: Annotated[list[str], NoDecode] = Field(

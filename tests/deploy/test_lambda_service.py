@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from dynaguard.deploy.lambda_service import LambdaService, check_lambda_settings, lambda_settings
 from dynaguard.settings import Settings
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, mail_text
 from tests.deploy.conftest import SOURCE_IP, USER_AGENT, LambdaHarness, new_kek
 from tests.deploy.test_template import TRANSACTION_PART_ACTIONS, function_statements
 
@@ -21,7 +21,7 @@ def _mail_token(outbox: Path, address: str) -> str:
     """The token of the one mail to ``address``; it must be there when the invocation ends."""
     mails = [message_from_bytes(p.read_bytes()) for p in sorted(outbox.glob("*.eml"))]
     (mail,) = [m for m in mails if m["To"] == address]
-    match = re.search(r"Token: (\S+)", str(mail.get_payload()))
+    match = re.search(r"Token: (\S+)", mail_text(mail))
     assert match is not None
     return match.group(1)
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, settings
 from dynaguard.guard.app import create_app
 from dynaguard.settings import Settings
 from dynaguard.store.engine import free_port
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, mail_text
 
 
 @dataclass
@@ -60,8 +60,7 @@ def _mailed_token(outbox: Path) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         for path in outbox.glob("*.eml"):
-            found = re.search(r"Token: (\S+)", str(message_from_bytes(path.read_bytes())
-                                                    .get_payload()))
+            found = re.search(r"Token: (\S+)", mail_text(message_from_bytes(path.read_bytes())))
             if found:
                 return found.group(1)
         time.sleep(0.05)

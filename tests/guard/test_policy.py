@@ -10,7 +10,7 @@ import pytest
 
 from dynaguard.guard.policy import password_problems
 from dynaguard.settings import Settings
-from tests.conftest import Harness
+from tests.conftest import Harness, mail_text
 
 EMAIL = "marguerite.duras@example.com"
 
@@ -77,7 +77,7 @@ async def _register_verified(harness: Harness, email: str, password: str) -> str
     r = await harness.client.post("/auth/register", json={"email": email, "password": password})
     assert r.status_code == 202, r.text
     (mail,) = await harness.mails_to(email)
-    token = mail.get_payload().split("Token: ")[1].split()[0]
+    token = mail_text(mail).split("Token: ")[1].split()[0]
     r = await harness.client.post("/auth/verify-email", json={"token": token})
     assert r.status_code == 204
     return email

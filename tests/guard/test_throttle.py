@@ -16,7 +16,7 @@ import pytest
 from dynaguard.guard.throttle import Attempt
 from dynaguard.store.codec import encode_item
 from dynaguard.store.engine import free_port
-from tests.conftest import TEST_PASSWORD, Harness, MakeUser
+from tests.conftest import TEST_PASSWORD, Harness, MakeUser, mail_text
 
 WRONG = "not-the-password-at-all"
 
@@ -75,7 +75,7 @@ async def test_lock_after_many_failures_mails_an_unlock_link_that_works(
     assert int(r.headers["retry-after"]) >= 1
 
     (mail,) = await harness.mails_to(user.email)
-    token = re.search(r"Token: (\S+)", mail.get_payload()).group(1)  # type: ignore[union-attr]
+    token = re.search(r"Token: (\S+)", mail_text(mail)).group(1)  # type: ignore[union-attr]
     assert (await c.post("/auth/unlock", json={"token": token})).status_code == 204
     assert (await c.post("/auth/unlock", json={"token": token})).status_code == 400
     await harness.login(user.email)

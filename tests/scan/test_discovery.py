@@ -34,7 +34,9 @@ def test_guard_spec(settings: Settings) -> None:
     labels = {role: e.label for role, e in profile.endpoints.items()}
     assert labels == {"login": "POST /auth/login", "register": "POST /auth/register",
                       "verify_email": "POST /auth/verify-email", "refresh": "POST /auth/refresh",
-                      "logout": "POST /auth/logout", "me": "GET /auth/me"}
+                      "logout": "POST /auth/logout", "me": "GET /auth/me",
+                      "forgot": "POST /auth/password/forgot",
+                      "change_password": "POST /auth/password/change"}
     login = profile.endpoints["login"]
     assert (login.identifier, login.password, login.body) == ("email", "password", "json")
     assert profile.endpoints["verify_email"].token == "token"

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from fastapi import APIRouter, FastAPI
 
+from dynaguard.guard.account_routes import build_account_router
 from dynaguard.guard.admin_routes import build_admin_router
 from dynaguard.guard.deps import authenticator, bearer_scheme, require
 from dynaguard.guard.introspection import build_introspection_router
@@ -64,6 +65,7 @@ class Guard:
         self.router: APIRouter = build_auth_router(self.services, self.current_user())
         self.router.include_router(build_introspection_router(self.services))
         self.router.include_router(build_admin_router(self.services, self.current_user(["admin"])))
+        self.router.include_router(build_account_router(self.services, self.current_user()))
 
     def services(self) -> Services:
         """The running services; only available inside the lifespan."""

@@ -26,7 +26,10 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
-def build_message(sender: str, to: str, subject: str, text: str) -> EmailMessage:
+def build_message(
+    sender: str, to: str, subject: str, text: str, html: str | None = None
+) -> EmailMessage:
+    """A text mail, or multipart/alternative with ``html`` as the preferred part."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -34,6 +37,8 @@ def build_message(sender: str, to: str, subject: str, text: str) -> EmailMessage
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="dynaguard.local")
     message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
 
 

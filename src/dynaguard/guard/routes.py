@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from dynaguard.errors import NotFound
+from dynaguard.guard.account_routes import ACCOUNT_PUBLIC_ROUTES
 from dynaguard.guard.flows.login import Client, login
 from dynaguard.guard.flows.refresh import refresh
 from dynaguard.guard.flows.register import register
@@ -43,7 +44,7 @@ PUBLIC_ROUTES = frozenset({
     ("GET", "/.well-known/jwks.json"),
     # Not bearer-protected: guarded by the resource-server credential (HTTP Basic) instead.
     ("POST", "/auth/introspect"),
-}) | MFA_PUBLIC_ROUTES
+}) | MFA_PUBLIC_ROUTES | ACCOUNT_PUBLIC_ROUTES
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import structlog
 
+from dynaguard.guard.letters import render_letter
 from dynaguard.guard.mail import Mailer, build_message
 from dynaguard.guard.passwords import Passwords
 from dynaguard.guard.session_cache import SessionCache
@@ -18,9 +19,11 @@ from dynaguard.settings import Settings
 from dynaguard.store.audit import AuditRepository
 from dynaguard.store.client import Dynamo
 from dynaguard.store.counters import CounterRepository
+from dynaguard.store.email_changes import EmailChangeRepository
 from dynaguard.store.mfa import MfaRepository
 from dynaguard.store.notes import NoteRepository
 from dynaguard.store.onetime import OneTimeTokenRepository
+from dynaguard.store.resets import PasswordResetRepository
 from dynaguard.store.sessions import SessionRepository
 from dynaguard.store.users import UserRepository
 
@@ -45,6 +48,8 @@ class Services:
     audit: AuditRepository = field(init=False)
     throttle: Throttle = field(init=False)
     mfa: MfaRepository = field(init=False)
+    resets: PasswordResetRepository = field(init=False)
+    email_changes: EmailChangeRepository = field(init=False)
     _mail_tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
@@ -56,12 +61,19 @@ class Services:
         self.audit = AuditRepository(self.db, self.settings.audit_retention)
         self.throttle = Throttle(CounterRepository(self.db), self.settings)
         self.mfa = MfaRepository(self.db)
+        self.resets = PasswordResetRepository(self.db)
+        self.email_changes = EmailChangeRepository(self.db)
 
-    def post_mail(self, to: str, subject: str, text: str) -> None:
+    def post_mail(self, to: str, subject: str, text: str, html: str | None = None) -> None:
         """Send a mail off the request path, so no response waits on (or times) delivery."""
         message = build_message(f"{self.settings.service_name} <no-reply@dynaguard.local>",
-                                to, subject, text)
+                                to, subject, text, html)
         self.background(asyncio.create_task(self._deliver(message)))
+
+    def post_letter(self, to: str, name: str, **context: object) -> None:
+        """Render the ``name`` mail template (text + HTML) and post it."""
+        letter = render_letter(name, service=self.settings.service_name, **context)
+        self.post_mail(to, letter.subject, letter.text, letter.html)
 
     def background(self, task: asyncio.Task[None]) -> None:
         """Keep a reference to work done off the request path until it ends."""

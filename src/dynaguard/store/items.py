@@ -22,6 +22,7 @@ from dynaguard.store.codec import decode_item
 __all__ = [
     "AuditItem",
     "CounterItem",
+    "EmailChangeItem",
     "EmailClaimItem",
     "KeyItem",
     "MfaTicketItem",
@@ -29,6 +30,7 @@ __all__ = [
     "OneTimeTokenItem",
     "PasskeyClaimItem",
     "PasskeyItem",
+    "PasswordResetItem",
     "RecoveryCodeItem",
     "RefreshItem",
     "SessionItem",
@@ -214,6 +216,22 @@ class MfaTicketItem(StoredItem):
     scopes: list[str] | None = None
     credentials_version: int = Field(ge=0)
     used: bool
+    created_at: int
+
+
+class PasswordResetItem(StoredItem):
+    """The account's one live reset token: a newer request or a credentials change ends it."""
+
+    token_hash: str
+    credentials_version: int = Field(ge=0)
+    created_at: int
+
+
+class EmailChangeItem(StoredItem):
+    """An email change waiting for its confirmation link; a newer request replaces it."""
+
+    token_hash: str
+    new_email: str
     created_at: int
 
 

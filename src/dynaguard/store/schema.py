@@ -13,6 +13,8 @@
     passkey         USER#<id>           MFA#PASSKEY#<sha256(credential id)>
     passkey claim   PASSKEY#<sha256>    CLAIM
     step-up ticket  MFATICKET#<sha256>  TICKET
+    password reset  USER#<id>           RESET           (the newest reset token of the user)
+    email change    USER#<id>           EMAIL_CHANGE    (the pending new address)
 
 ``expires_at`` (epoch seconds) is the TTL attribute; TTL deletion is lazy, so every read
 also filters expired items itself.
@@ -29,10 +31,12 @@ from dynaguard.store.client import Dynamo, error_code
 __all__ = [
     "TTL_ATTRIBUTE",
     "claim_key",
+    "email_change_key",
     "ensure_table",
     "key",
     "note_key",
     "refresh_key",
+    "reset_key",
     "session_key",
     "table_definition",
     "token_key",
@@ -69,6 +73,14 @@ def token_key(token_hash: str) -> dict[str, dict[str, str]]:
 
 def note_key(user_id: str, note_id: str) -> dict[str, dict[str, str]]:
     return key(f"USER#{user_id}", f"NOTE#{note_id}")
+
+
+def reset_key(user_id: str) -> dict[str, dict[str, str]]:
+    return key(f"USER#{user_id}", "RESET")
+
+
+def email_change_key(user_id: str) -> dict[str, dict[str, str]]:
+    return key(f"USER#{user_id}", "EMAIL_CHANGE")
 
 
 def table_definition(table: str) -> dict[str, Any]:

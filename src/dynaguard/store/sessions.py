@@ -158,3 +158,17 @@ class SessionRepository:
             if "LastEvaluatedKey" not in page:
                 return result
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def carry_forward(
+        self, session: SessionItem, old_version: int, new_version: int
+    ) -> dict[str, object]:
+        """Transaction item moving one live session to the user's next credentials version,
+        so it survives the bump that ends every other session."""
+        return {"Update": {
+            "TableName": self.db.table, "Key": session_key(session.id),
+            "UpdateExpression": "SET credentials_version = :new",
+            "ConditionExpression": "revoked = :f AND credentials_version = :old AND user_id = :u",
+            "ExpressionAttributeValues": {
+                ":new": {"N": str(new_version)}, ":old": {"N": str(old_version)},
+                ":f": {"BOOL": False}, ":u": {"S": session.user_id}},
+        }}

@@ -130,3 +130,41 @@ class UserRepository:
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeValues": {":t": {"BOOL": True}},
         }}
+
+    def replace_password(
+        self, user: UserItem, new_hash: str, *, verify_email: bool = False
+    ) -> dict[str, object]:
+        """Transaction item setting a new hash and bumping the credentials version, which
+        ends every session; only if the account is still as ``user`` was read."""
+        sets = "password_hash = :new" + (", email_verified = :t" if verify_email else "")
+        return {"Update": {
+            "TableName": self.db.table, "Key": user_key(user.id),
+            "UpdateExpression": f"SET {sets} ADD credentials_version :one",
+            "ConditionExpression": (
+                "credentials_version = :cv AND password_hash = :old AND enabled = :t"),
+            "ExpressionAttributeValues": {
+                ":new": {"S": new_hash}, ":old": {"S": user.password_hash},
+                ":cv": {"N": str(user.credentials_version)}, ":one": {"N": "1"},
+                ":t": {"BOOL": True}},
+        }}
+
+    def change_email_ops(self, user: UserItem, new_email: str) -> list[dict[str, object]]:
+        """Transaction items moving ``user`` to ``new_email``: release the old claim, take
+        the new one only if unclaimed, and switch the user only if still at the old email."""
+        claim = EmailClaimItem(pk=f"EMAIL#{new_email}", sk="CLAIM", user_id=user.id)
+        return [
+            {"Delete": {
+                "TableName": self.db.table, "Key": claim_key(user.email),
+                "ConditionExpression": "user_id = :u",
+                "ExpressionAttributeValues": {":u": {"S": user.id}},
+            }},
+            {"Put": {"TableName": self.db.table, "Item": encode_item(claim.model_dump()),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Update": {
+                "TableName": self.db.table, "Key": user_key(user.id),
+                "UpdateExpression": "SET email = :new, gsi1sk = :new, email_verified = :t",
+                "ConditionExpression": "email = :old AND enabled = :t",
+                "ExpressionAttributeValues": {":new": {"S": new_email}, ":old": {"S": user.email},
+                                              ":t": {"BOOL": True}},
+            }},
+        ]

@@ -10,7 +10,7 @@ import pytest
 from dynaguard.guard.admin import rotate_signing_key
 from dynaguard.settings import Settings
 from dynaguard.store.audit import ANONYMOUS
-from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer
+from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer, mail_text
 from tests.guard.admin.conftest import running
 
 
@@ -52,7 +52,7 @@ async def test_lock_and_unlock_are_recorded(settings: Settings, make_user: MakeU
             r = await h.client.post("/auth/login", json={"email": user.email, "password": "no"})
             assert r.status_code == 401
         (mail,) = await h.mails_to(user.email)
-        token = str(mail.get_payload()).split("Token: ")[1].split()[0]
+        token = mail_text(mail).split("Token: ")[1].split()[0]
         assert (await h.client.post("/auth/unlock", json={"token": token})).status_code == 204
         events = await _events(h, user.id)
     assert "account_locked" in events

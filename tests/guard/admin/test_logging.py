@@ -14,7 +14,7 @@ import pytest
 import structlog
 
 from dynaguard.logs import REDACTED, configure_logging
-from tests.conftest import TEST_PASSWORD, Harness, bearer
+from tests.conftest import TEST_PASSWORD, Harness, bearer, mail_text
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ async def test_no_secret_reaches_the_logs(harness: Harness, log_stream: io.Strin
     email = "logged@example.com"
     await c.post("/auth/register", json={"email": email, "password": TEST_PASSWORD})
     (mail,) = await harness.mails_to(email)
-    verify = re.search(r"Token: (\S+)", str(mail.get_payload()))
+    verify = re.search(r"Token: (\S+)", mail_text(mail))
     assert verify
     await c.post("/auth/verify-email", json={"token": verify.group(1)})
     await c.post("/auth/login", json={"email": email, "password": "wrong-" + TEST_PASSWORD})

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from dynaguard.guard.tokens import hash_token
-from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer
+from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer, mail_text
 from tests.guard.mfa.conftest import AdminProbe, claims, enrol_totp, login_step, step_up
 
 
@@ -48,8 +48,8 @@ async def test_enrol_then_login_needs_the_second_factor(
     assert again.status_code == 401, "a ticket is single use"
 
     (notice,) = await harness.mails_to(user.email)
-    assert "authenticator app was added" in notice.get_payload()
-    assert "other sessions were signed out" in notice.get_payload()
+    assert "authenticator app was added" in mail_text(notice)
+    assert "other sessions were signed out" in mail_text(notice)
     events = [a.event for a in await harness.svc.audit.for_user(user.id)]
     assert "totp_enabled" in events
     assert "mfa_challenged" in events
@@ -137,7 +137,7 @@ async def test_recovery_code_works_exactly_once(harness: Harness, make_user: Mak
     mails = await harness.mails_to(user.email, count=3)
     used = [m for m in mails if "recovery code" in m["Subject"]]
     assert len(used) == 2
-    assert "8 remain" in used[-1].get_payload() or "8 remain" in used[0].get_payload()
+    assert "8 remain" in mail_text(used[-1]) or "8 remain" in mail_text(used[0])
 
 
 async def test_regenerated_codes_replace_the_old_ones(

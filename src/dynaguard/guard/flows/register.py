@@ -28,13 +28,7 @@ async def register(svc: Services, email: str, password: str) -> None:
     try:
         await svc.users.create(user, [verify_put])
     except EmailTaken:
-        svc.post_mail(email, "Someone tried to register with your address",
-                      "An account with this address already exists, so no new account was "
-                      "created.\nIf this was you, sign in, or reset your password if you have "
-                      "forgotten it. If not, you can ignore this message.\n")
+        svc.post_letter(email, "already_registered")
         return
-    svc.post_mail(email, "Confirm your email address",
-                  "Confirm your address to activate your account:\n\n"
-                  f"{svc.link('/auth/verify-email', token)}\n\n"
-                  f"Token: {token}\n\nThe link works once and expires in "
-                  f"{svc.settings.verify_ttl // 3600} hours.\n")
+    svc.post_letter(email, "verify_email", link=svc.link("/auth/verify-email", token),
+                    token=token, hours=svc.settings.verify_ttl // 3600)

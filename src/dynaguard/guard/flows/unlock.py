@@ -33,11 +33,7 @@ async def _send_unlock(svc: Services, user: UserItem) -> None:
     except StoreError:
         log.error("unlock_mail_not_sent", user_id=user.id)
         return
-    svc.post_mail(user.email, "Your account was locked after many failed sign-ins",
-                  "Someone failed to sign in to your account many times, so sign-in is "
-                  "locked.\nIf you want to sign in again, unlock it here:\n\n"
-                  f"{svc.link('/auth/unlock', token)}\n\nToken: {token}\n\n"
-                  "If these attempts were not yours, consider changing your password.\n")
+    svc.post_letter(user.email, "unlock", link=svc.link("/auth/unlock", token), token=token)
 
 
 def schedule_unlock_mail(svc: Services, user: UserItem) -> None:
