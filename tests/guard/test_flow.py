@@ -92,7 +92,8 @@ async def test_concurrent_registrations_make_one_account(harness: Harness) -> No
     assert len(mails) == 20
     assert len(verification) == 1
     page = await harness.svc.db.client.scan(TableName=harness.settings.table)
-    users = [i for i in page["Items"] if i["sk"]["S"] == "PROFILE"]
+    users = [i for i in page["Items"]
+             if i["sk"]["S"] == "PROFILE" and i["gsi1pk"]["S"] == "USERS"]
     assert len(users) == 1
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from dynaguard.settings import Settings
 from dynaguard.store.client import Dynamo, open_client
 from dynaguard.store.keys import KeyRepository
 from dynaguard.store.schema import ensure_table
+from dynaguard.store.users import UserRepository
 
 if TYPE_CHECKING:
     from dynaguard.store.engine import LocalEngine
@@ -113,6 +115,7 @@ class Guard:
             profile = PROFILES[self.settings.argon2_profile]
             passwords = Passwords(profile, self.settings.hash_concurrency)
             stack.callback(passwords.close)
+            await UserRepository(db).ensure_decoy(await passwords.hash(secrets.token_urlsafe(32)))
             svc = Services(
                 settings=self.settings, db=db, passwords=passwords,
                 tokens=TokenService(self.settings, ring),

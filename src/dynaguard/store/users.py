@@ -18,7 +18,10 @@ from dynaguard.store.codec import encode_item
 from dynaguard.store.items import EmailClaimItem, UserItem, parse_item
 from dynaguard.store.schema import claim_key, user_key
 
-__all__ = ["EmailTaken", "UserRepository", "normalize_email"]
+# A disabled profile read in place of a missing account at login (see guard.flows.login).
+DECOY_ID = "decoy"
+
+__all__ = ["DECOY_ID", "EmailTaken", "UserRepository", "normalize_email"]
 
 
 class EmailTaken(Exception):
@@ -64,6 +67,25 @@ class UserRepository:
                 raise EmailTaken from None
             # A concurrent registration of the same email holds the claim right now.
             raise StoreUnavailable from None
+
+    async def ensure_decoy(self, password_hash: str) -> None:
+        """Store the decoy profile once: disabled, unverified, claimed by no email, and
+        outside the user index, so it can never sign in or be listed."""
+        decoy = UserItem(
+            pk=f"USER#{DECOY_ID}", sk="PROFILE", gsi1pk="DECOY", gsi1sk=DECOY_ID, id=DECOY_ID,
+            email="decoy@decoy.invalid", password_hash=password_hash, enabled=False,
+            email_verified=False, scopes=[], credentials_version=0, mfa_enabled=False,
+            created_at=int(time.time()),
+        )
+        try:
+            await self.db.call(
+                self.db.client.put_item, TableName=self.db.table,
+                Item=encode_item(decoy.model_dump()),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
 
     async def user_id_for_email(self, email: str) -> str | None:
         """The id claiming ``email``, read consistently; None when unclaimed."""

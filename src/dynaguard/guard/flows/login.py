@@ -7,7 +7,6 @@ in the same ``AuthenticationFailed``. Keep the work identical on every failing b
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.guard.tokens import hash_token, new_opaque_token
 from dynaguard.store.items import SessionItem, UserItem
-from dynaguard.store.users import normalize_email
+from dynaguard.store.users import DECOY_ID, normalize_email
 
 __all__ = ["Client", "TokenPair", "authenticate_password", "login", "start_session"]
 
@@ -46,10 +45,14 @@ class TokenPair:
 async def _load_user(svc: Services, email: str) -> UserItem | None:
     try:
         user_id = await svc.users.user_id_for_email(email)
-        # An unclaimed email still costs a second read, of an id that cannot exist.
-        return await svc.users.get(user_id or f"absent-{uuid.uuid4().hex}")
+        # An unclaimed email still costs a second read, and of a real item of the same
+        # shape (the decoy), so the read's size and time do not tell the two apart.
+        user = await svc.users.get(user_id or DECOY_ID)
     except CorruptItem:
         return None
+    if user_id is None or user is None or user.email != email:
+        return None  # unclaimed, or a claim that points at someone else's account
+    return user
 
 
 async def authenticate_password(
