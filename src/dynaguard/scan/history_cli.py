@@ -64,6 +64,14 @@ def report(
         err.print(f"report of scan {scan_id} written to {output}", highlight=False)
 
 
+def mcp() -> None:
+    """Serve the scanner and its history to an MCP client over stdio."""
+    from dynaguard.mcp_server import main  # noqa: PLC0415 -- the SDK loads only for this
+
+    main()
+
+
 def register_history_commands(app: typer.Typer) -> None:
     app.command("history")(history)
     app.command("report")(report)
+    app.command("mcp")(mcp)
