@@ -19,6 +19,7 @@ from dynaguard.admin_cli import CLI_ACTOR, register_admin_commands
 from dynaguard.errors import GuardError
 from dynaguard.lab.cli import lab_command
 from dynaguard.scan.cli import scan as scan_command
+from dynaguard.scan.history_cli import register_history_commands
 from dynaguard.settings import Settings, describe_validation_error
 
 __all__ = ["app", "main"]
@@ -37,6 +38,7 @@ app.add_typer(keys_app, name="keys")
 register_admin_commands(user_app)
 app.command("lab")(lab_command)
 app.command("scan")(scan_command)
+register_history_commands(app)
 
 DB_START_PORT = 8001
 

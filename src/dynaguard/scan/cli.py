@@ -29,6 +29,8 @@ err = Console(stderr=True)
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
+    HTML = "html"
 
 
 class TerminalView:
@@ -98,6 +100,15 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
     fail_on: Annotated[Severity | None, typer.Option(
         help="Exit 1 on any finding at or above this severity.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    baseline: Annotated[Path | None, typer.Option(
+        help="A JSON report to compare with: exit 1 when the score drops or a finding is new.")
+    ] = None,
+    fail_on_regression: Annotated[bool, typer.Option(
+        help="Exit 1 when the score drops or a finding is new since the previous scan of the "
+             "same target in the history (or since --baseline).")] = False,
+    history: Annotated[bool, typer.Option(
+        "--history/--no-history", help="Record the scan in the history ($DYNAGUARD_HISTORY).")
+    ] = True,
 ) -> None:
     """Scan an HTTP API for broken authentication; score, grade and findings."""
     from dynaguard.scan.accounts import Account  # noqa: PLC0415 -- keeps `--help` fast
@@ -105,8 +116,9 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
     from dynaguard.scan.engine import run_scan  # noqa: PLC0415
     from dynaguard.scan.errors import ScanError, UsageError  # noqa: PLC0415
     from dynaguard.scan.profile import load_profile  # noqa: PLC0415
-    from dynaguard.scan.report import json as json_report  # noqa: PLC0415
+    from dynaguard.scan.regression import RegressionGate  # noqa: PLC0415
     from dynaguard.scan.report import text as text_report  # noqa: PLC0415
+    from dynaguard.scan.report.formats import render_as  # noqa: PLC0415
 
     def stop(message: str, code: int) -> typer.Exit:
         err.print(f"[bold red]error:[/] {message}", highlight=False)
@@ -127,19 +139,21 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
             target=url, profile=load_profile(profile) if profile else None,
             accounts=tuple(accounts), register=register, mailbox=mailbox, budget=budget,
             concurrency=concurrency, timeout_s=timeout, checks=tuple(check or ()))
+        gate = RegressionGate.prepare(baseline, fail_on_regression, history)
         view = TerminalView(err, enabled=not quiet and err.is_terminal)
-        result = asyncio.run(run_scan(config, view))
+        result = asyncio.run(run_scan(config, gate.consumer(view)))
     except ScanError as error:
         raise stop(str(error), error.exit_code) from None
-    rendered = (json_report.render(result) if output_format is OutputFormat.JSON
-                else text_report.render(result))
+    rendered = render_as(result, str(output_format))
     if output is not None:
         output.write_text(rendered, encoding="utf-8")
         err.print(f"report written to {output}: grade {result.grade}, score {result.score}")
-    elif output_format is OutputFormat.JSON:
+    elif output_format is not OutputFormat.TEXT:
         sys.stdout.write(rendered)
     else:
         Console().print(text_report.renderable(result))
-    reasons = gate_failures(result, fail_under, fail_on)
+    if gate.scan_id is not None:
+        err.print(f"recorded as scan {gate.scan_id} in {gate.history_file}", highlight=False)
+    reasons = gate_failures(result, fail_under, fail_on) + gate.failures(result)
     if reasons:
         raise stop("gate failed: " + "; ".join(reasons), 1)

@@ -1,0 +1,228 @@
+"""The scan history: every scan and every finding in one SQLite file.
+
+The file is ``$DYNAGUARD_HISTORY`` or ``history.sqlite3`` in the user's data directory.
+:class:`Recorder` consumes the engine's events and stores the scan when it finishes;
+:func:`compare` tells what changed between two scans (the regression gate's question).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+
+from dynaguard.scan.findings import (
+    CheckResult,
+    CheckStatus,
+    Confidence,
+    Finding,
+    ScanResult,
+    Severity,
+)
+from dynaguard.scan.report.json import SCHEMA, to_document
+
+__all__ = ["Diff", "History", "Recorder", "ScanRow", "compare", "from_document",
+           "history_path"]
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    target TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    requests INTEGER NOT NULL,
+    score INTEGER NOT NULL,
+    grade TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scans_by_target ON scans (target, id);
+CREATE TABLE IF NOT EXISTS findings (
+    scan_id INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    check_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    confidence TEXT NOT NULL,
+    title TEXT NOT NULL,
+    cwe TEXT NOT NULL,
+    owasp TEXT NOT NULL,
+    soc2 TEXT NOT NULL,
+    PRIMARY KEY (scan_id, position)
+);
+"""
+
+
+def history_path() -> Path:
+    """``$DYNAGUARD_HISTORY``, else ``history.sqlite3`` in the user's data directory."""
+    configured = os.environ.get("DYNAGUARD_HISTORY", "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return Path(user_data_dir("dynaguard", appauthor=False)) / "history.sqlite3"
+
+
+@dataclass(frozen=True)
+class ScanRow:
+    id: int
+    target: str
+    started_at: str
+    duration_s: float
+    requests: int
+    score: int
+    grade: str
+    findings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "target": self.target, "started_at": self.started_at,
+                "duration_s": self.duration_s, "requests": self.requests, "score": self.score,
+                "grade": self.grade, "findings": self.findings}
+
+
+def from_document(document: dict[str, Any]) -> ScanResult:
+    """A :class:`ScanResult` back from its ``dynaguard.scan/1`` document."""
+    if document.get("schema") != SCHEMA:
+        raise ValueError(f"not a {SCHEMA} document")
+    by_check: dict[str, list[Finding]] = {}
+    for raw in document["findings"]:
+        finding = Finding(
+            check=raw["check"], title=raw["title"], severity=Severity(raw["severity"]),
+            confidence=Confidence(raw["confidence"]), cwe=tuple(raw["cwe"]),
+            owasp=tuple(raw["owasp"]), soc2=tuple(raw["soc2"]), endpoint=raw["endpoint"],
+            evidence=raw["evidence"], remediation=raw["remediation"])
+        by_check.setdefault(finding.check, []).append(finding)
+    checks = []
+    for raw in document["checks"]:
+        found = by_check.pop(raw["check"], [])
+        checks.append(CheckResult(raw["check"], raw.get("title", raw["check"]),
+                                  CheckStatus(raw["status"]), raw["detail"], tuple(found)))
+    for check_id, found in by_check.items():  # findings of a check the document did not list
+        checks.append(CheckResult(check_id, check_id, CheckStatus.FAILED, "", tuple(found)))
+    started = datetime.fromisoformat(document["started_at"].replace("Z", "+00:00"))
+    return ScanResult(target=document["target"], started_at=started,
+                      duration_s=float(document["duration_s"]),
+                      requests=int(document["requests"]), score=int(document["score"]),
+                      grade=document["grade"], checks=tuple(checks))
+
+
+def _key(finding: Finding) -> tuple[str, str]:
+    return finding.check, finding.endpoint
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What changed from ``before`` to ``after``."""
+
+    score_before: int
+    score_after: int
+    new: tuple[Finding, ...]
+    fixed: tuple[Finding, ...]
+
+    @property
+    def regressed(self) -> bool:
+        return self.score_after < self.score_before or bool(self.new)
+
+    def reasons(self) -> list[str]:
+        reasons = []
+        if self.score_after < self.score_before:
+            reasons.append(f"score dropped from {self.score_before} to {self.score_after}")
+        reasons.extend(f"new finding: {f.title} ({f.endpoint}) [{f.check}]" for f in self.new)
+        return reasons
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score_before": self.score_before, "score_after": self.score_after,
+                "regressed": self.regressed, "new": [f.to_dict() for f in self.new],
+                "fixed": [f.to_dict() for f in self.fixed]}
+
+
+def compare(before: ScanResult, after: ScanResult) -> Diff:
+    """New and fixed findings (by check and endpoint) and the two scores."""
+    old = {_key(f) for f in before.findings}
+    now = {_key(f) for f in after.findings}
+    return Diff(before.score, after.score,
+                tuple(f for f in after.findings if _key(f) not in old),
+                tuple(f for f in before.findings if _key(f) not in now))
+
+
+class History:
+    """The SQLite store; one connection per operation, so it is safe across threads."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or history_path()
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path)) as db:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.executescript(_DDL)
+            with db:  # one transaction
+                yield db
+
+    def record(self, result: ScanResult) -> int:
+        """Store a scan and its findings; returns the scan's id."""
+        document = to_document(result)
+        with self._db() as db:
+            cursor = db.execute(
+                "INSERT INTO scans (target, started_at, duration_s, requests, score, grade, "
+                "findings, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (result.target, document["started_at"], result.duration_s, result.requests,
+                 result.score, result.grade, len(result.findings),
+                 json.dumps(document, default=str)))
+            scan_id = cursor.lastrowid
+            assert scan_id is not None  # noqa: S101 -- an INSERT always sets it
+            db.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(scan_id, n, f.check, f.endpoint, str(f.severity), str(f.confidence),
+                  f.title, json.dumps(f.cwe), json.dumps(f.owasp), json.dumps(f.soc2))
+                 for n, f in enumerate(result.findings)])
+        return scan_id
+
+    def scans(self, target: str | None = None, limit: int = 100) -> list[ScanRow]:
+        """The newest scans first (of one target, or of all)."""
+        query = ("SELECT id, target, started_at, duration_s, requests, score, grade, findings "
+                 "FROM scans")
+        args: tuple[Any, ...] = ()
+        if target is not None:
+            query += " WHERE target = ?"
+            args = (target,)
+        with self._db() as db:
+            rows = db.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [ScanRow(*row) for row in rows]
+
+    def get(self, scan_id: int) -> ScanResult | None:
+        with self._db() as db:
+            row = db.execute("SELECT document FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        return from_document(json.loads(row[0])) if row else None
+
+    def previous(self, target: str, before_id: int | None = None) -> tuple[int, ScanResult] | None:
+        """The latest scan of ``target`` (older than ``before_id`` when given)."""
+        query = "SELECT id, document FROM scans WHERE target = ?"
+        args: tuple[Any, ...] = (target,)
+        if before_id is not None:
+            query += " AND id < ?"
+            args = (target, before_id)
+        with self._db() as db:
+            row = db.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        return (int(row[0]), from_document(json.loads(row[1]))) if row else None
+
+
+class Recorder:
+    """An event consumer: stores the scan when :class:`ScanFinished` arrives."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.scan_id: int | None = None
+
+    def __call__(self, event: object) -> None:
+        from dynaguard.scan.events import ScanFinished  # noqa: PLC0415 -- no cycle at import
+
+        if isinstance(event, ScanFinished):
+            self.scan_id = self.history.record(event.result)
