@@ -165,8 +165,9 @@ async def _forge_or_skip(ctx: CheckContext) -> tuple[Credential, Jwt, Forger]:
     credential, token = await _own_token(ctx)
     forger = await forger_for(ctx, credential, token)
     if forger is None:
-        raise Skip("no way to forge a token the server accepts (signature verified, key not "
-                   "in the dictionary), so claim validation cannot be observed")
+        raise Skip("no way to forge a token the server accepts (alg none and broken "
+                   "signatures refused, no HMAC secret found), so the server's checks of "
+                   "the claims cannot be observed")
     return credential, token, forger
 
 
