@@ -64,7 +64,7 @@ def create_vuln_app(flaws: set[str] | frozenset[str] = frozenset()) -> FastAPI: 
     app = FastAPI(title="vuln")
     bearer = HTTPBearer(auto_error=False)
 
-    def issue(email: str) -> dict[str, Any]:
+    def issue(email: str, family: str | None = None) -> dict[str, Any]:
         sid = uuid.uuid4().hex
         user = state.users[email]
         ttl = 30 * 86_400 if on("long_tokens") else 300
@@ -72,7 +72,8 @@ def create_vuln_app(flaws: set[str] | frozenset[str] = frozenset()) -> FastAPI: 
         token = jwt.encode({"sub": email, "sid": sid, "v": user["version"], "iat": now,
                             "exp": now + ttl}, secret, algorithm="HS256")
         refresh = secrets.token_urlsafe(32)
-        state.sessions[sid] = {"email": email, "refresh": refresh, "live": True}
+        state.sessions[sid] = {"email": email, "refresh": refresh, "live": True,
+                               "family": family or sid}
         return {"access_token": token, "token_type": "bearer", "refresh_token": refresh}
 
     def current(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -132,10 +133,16 @@ def create_vuln_app(flaws: set[str] | frozenset[str] = frozenset()) -> FastAPI: 
 
     @app.post("/api/refresh")
     def refresh(body: Refresh) -> dict[str, Any]:
-        for session in state.sessions.values():
-            if session["live"] and secrets.compare_digest(session["refresh"], body.refresh_token):
+        for session in list(state.sessions.values()):
+            if secrets.compare_digest(session["refresh"], body.refresh_token):
+                if not session["live"]:
+                    # A used refresh token came back: end every session of its family.
+                    for other in state.sessions.values():
+                        if other["family"] == session["family"]:
+                            other["live"] = False
+                    break
                 session["live"] = False
-                return issue(session["email"])
+                return issue(session["email"], session["family"])
         raise HTTPException(401, "Not authenticated")
 
     @app.post("/api/logout", status_code=204)
