@@ -81,3 +81,13 @@ async def test_new_checks_stay_quiet_on_the_guard(guard_url: str, settings: Sett
     assert statuses["jwt.signature_not_verified"][0] is CheckStatus.PASSED, statuses
     assert statuses["refresh.rotation_and_reuse"][0] is CheckStatus.PASSED, statuses
     assert result.findings == (), [(f.check, f.title) for f in result.findings]
+
+
+async def test_new_checks_all_fire_on_the_lab_with_every_flaw(settings: Settings) -> None:
+    """Every flaw at once: each new check still reports (no flaw masks another)."""
+    with running_lab(settings, flaws="all") as url:
+        result = await run_scan(ScanConfig(url, checks=NEW_CHECKS, seed=7,
+                                           mailbox=_mailbox(settings)))
+    statuses = {c.check: (c.status, c.detail) for c in result.checks}
+    assert len(statuses) == 8, statuses
+    assert all(status is CheckStatus.FAILED for status, _ in statuses.values()), statuses
