@@ -27,8 +27,11 @@ CASES: list[Case] = [
     ("refresh.rotation_and_reuse", "refresh_reuse", set(), 613, "POST /auth/refresh"),
     ("access.bola", "bola", set(), 639, "GET /notes/{note_id}"),
     ("access.scope_not_enforced", "scope_confusion", set(), 863, "POST /notes"),
+    ("session.fixation", "session_fixation", set(), 384, "POST /auth/login"),
+    ("input.malformed_login", "malformed_json_bypass", set(), 287, "POST /auth/login"),
+    ("input.malformed_login", "error_leak", set(), 209, "POST /auth/login"),
 ]
-NEW_CHECKS = ("jwt.", "refresh.", "access.")
+NEW_CHECKS = ("jwt.", "refresh.", "access.", "session.fixation", "input.")
 
 
 def _mailbox(settings: Settings) -> Path:
@@ -61,7 +64,7 @@ async def test_new_checks_stay_quiet_on_the_safe_lab(settings: Settings) -> None
         result = await run_scan(ScanConfig(url, checks=NEW_CHECKS, seed=7,
                                            mailbox=_mailbox(settings)))
     statuses = {c.check: (c.status, c.detail) for c in result.checks}
-    assert len(statuses) == 8, statuses
+    assert len(statuses) == 10, statuses
     for check, (status, detail) in statuses.items():
         allowed = {CheckStatus.PASSED}
         if check in NEEDS_FORGING:
@@ -89,5 +92,5 @@ async def test_new_checks_all_fire_on_the_lab_with_every_flaw(settings: Settings
         result = await run_scan(ScanConfig(url, checks=NEW_CHECKS, seed=7,
                                            mailbox=_mailbox(settings)))
     statuses = {c.check: (c.status, c.detail) for c in result.checks}
-    assert len(statuses) == 8, statuses
+    assert len(statuses) == 10, statuses
     assert all(status is CheckStatus.FAILED for status, _ in statuses.values()), statuses

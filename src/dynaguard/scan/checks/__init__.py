@@ -5,10 +5,12 @@ from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check r
     brute_force,
     enumeration,
     jwt_tokens,
+    malformed_input,
     missing_auth,
     password_policy,
     refresh_tokens,
     session_expiry,
+    session_fixation,
 )
 from dynaguard.scan.checks.registry import (
     CheckSpec,
