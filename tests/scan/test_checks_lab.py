@@ -30,8 +30,10 @@ CASES: list[Case] = [
     ("session.fixation", "session_fixation", set(), 384, "POST /auth/login"),
     ("input.malformed_login", "malformed_json_bypass", set(), 287, "POST /auth/login"),
     ("input.malformed_login", "error_leak", set(), 209, "POST /auth/login"),
+    ("auth.unverified_login", "missing_attr_truthy", set(), 287, "POST /auth/login"),
 ]
-NEW_CHECKS = ("jwt.", "refresh.", "access.", "session.fixation", "input.")
+NEW_CHECKS = ("jwt.", "refresh.", "access.", "session.fixation", "input.",
+              "auth.unverified_login")
 
 
 def _mailbox(settings: Settings) -> Path:
@@ -64,7 +66,7 @@ async def test_new_checks_stay_quiet_on_the_safe_lab(settings: Settings) -> None
         result = await run_scan(ScanConfig(url, checks=NEW_CHECKS, seed=7,
                                            mailbox=_mailbox(settings)))
     statuses = {c.check: (c.status, c.detail) for c in result.checks}
-    assert len(statuses) == 10, statuses
+    assert len(statuses) == 11, statuses
     for check, (status, detail) in statuses.items():
         allowed = {CheckStatus.PASSED}
         if check in NEEDS_FORGING:
@@ -92,5 +94,5 @@ async def test_new_checks_all_fire_on_the_lab_with_every_flaw(settings: Settings
         result = await run_scan(ScanConfig(url, checks=NEW_CHECKS, seed=7,
                                            mailbox=_mailbox(settings)))
     statuses = {c.check: (c.status, c.detail) for c in result.checks}
-    assert len(statuses) == 10, statuses
+    assert len(statuses) == 11, statuses
     assert all(status is CheckStatus.FAILED for status, _ in statuses.values()), statuses

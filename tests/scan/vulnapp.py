@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, FastAPI, HTTPException, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -62,6 +64,12 @@ def create_vuln_app(flaws: set[str] | frozenset[str] = frozenset()) -> FastAPI: 
     secret = secrets.token_hex(32)
     state = State()
     app = FastAPI(title="vuln")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer echoes every submitted value, passwords included.
+        return JSONResponse({"detail": [{"loc": e["loc"], "msg": e["msg"]}
+                                        for e in error.errors()]}, status_code=422)
     bearer = HTTPBearer(auto_error=False)
 
     def issue(email: str, family: str | None = None) -> dict[str, Any]:

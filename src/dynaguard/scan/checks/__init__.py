@@ -11,6 +11,7 @@ from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check r
     refresh_tokens,
     session_expiry,
     session_fixation,
+    verification,
 )
 from dynaguard.scan.checks.registry import (
     CheckSpec,
