@@ -62,7 +62,9 @@ def test_json_report_file_and_fail_on_gate(serve: Serve, tmp_path: Path) -> None
 def test_clean_target_passes_the_gates(serve: Serve) -> None:
     """JSON on stdout, and exit 0 when the score clears --fail-under."""
     url = serve(create_vuln_app())
-    result = runner.invoke(app, ["scan", url, "--check", "session.", "--check", "auth.",
+    result = runner.invoke(app, ["scan", url, "--check", "session.access", "--check",
+                                 "session.logout", "--check", "session.password",
+                                 "--check", "auth.missing",
                                  "--format", "json", "--fail-under", "90", "--quiet"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, FastAPI, HTTPException, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -62,9 +64,15 @@ def create_vuln_app(flaws: set[str] | frozenset[str] = frozenset()) -> FastAPI: 
     secret = secrets.token_hex(32)
     state = State()
     app = FastAPI(title="vuln")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer echoes every submitted value, passwords included.
+        return JSONResponse({"detail": [{"loc": e["loc"], "msg": e["msg"]}
+                                        for e in error.errors()]}, status_code=422)
     bearer = HTTPBearer(auto_error=False)
 
-    def issue(email: str) -> dict[str, Any]:
+    def issue(email: str, family: str | None = None) -> dict[str, Any]:
         sid = uuid.uuid4().hex
         user = state.users[email]
         ttl = 30 * 86_400 if on("long_tokens") else 300
@@ -72,7 +80,8 @@ def create_vuln_app(flaws: set[str] | frozenset[str] = frozenset()) -> FastAPI: 
         token = jwt.encode({"sub": email, "sid": sid, "v": user["version"], "iat": now,
                             "exp": now + ttl}, secret, algorithm="HS256")
         refresh = secrets.token_urlsafe(32)
-        state.sessions[sid] = {"email": email, "refresh": refresh, "live": True}
+        state.sessions[sid] = {"email": email, "refresh": refresh, "live": True,
+                               "family": family or sid}
         return {"access_token": token, "token_type": "bearer", "refresh_token": refresh}
 
     def current(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -132,10 +141,16 @@ def create_vuln_app(flaws: set[str] | frozenset[str] = frozenset()) -> FastAPI: 
 
     @app.post("/api/refresh")
     def refresh(body: Refresh) -> dict[str, Any]:
-        for session in state.sessions.values():
-            if session["live"] and secrets.compare_digest(session["refresh"], body.refresh_token):
+        for session in list(state.sessions.values()):
+            if secrets.compare_digest(session["refresh"], body.refresh_token):
+                if not session["live"]:
+                    # A used refresh token came back: end every session of its family.
+                    for other in state.sessions.values():
+                        if other["family"] == session["family"]:
+                            other["live"] = False
+                    break
                 session["live"] = False
-                return issue(session["email"])
+                return issue(session["email"], session["family"])
         raise HTTPException(401, "Not authenticated")
 
     @app.post("/api/logout", status_code=204)

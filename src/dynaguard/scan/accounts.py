@@ -134,11 +134,13 @@ class AccountPool:
             self._refusal = f"email verification failed ({response.status_code})"
             raise Skip(self._refusal)
 
-    async def login(self, account: Account, password: str | None = None) -> httpx.Response:
+    async def login(self, account: Account, password: str | None = None, *,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
         endpoint = self.endpoint("login")
-        return await self.http.request(endpoint.method, endpoint.path, **build_body(
-            endpoint, identifier=account.identifier,
-            password=account.password if password is None else password))
+        return await self.http.request(endpoint.method, endpoint.path, headers=headers,
+                                       **build_body(endpoint, identifier=account.identifier,
+                                                    password=account.password
+                                                    if password is None else password))
 
     async def session(self, account: Account) -> Credential:
         """A new session of ``account``."""

@@ -1,11 +1,17 @@
 """The checks, one module per weakness class; importing this package registers them all."""
 
 from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check registrations
+    access_control,
     brute_force,
     enumeration,
+    jwt_tokens,
+    malformed_input,
     missing_auth,
     password_policy,
+    refresh_tokens,
     session_expiry,
+    session_fixation,
+    verification,
 )
 from dynaguard.scan.checks.registry import (
     CheckSpec,
