@@ -107,11 +107,14 @@ def _published_schema() -> dict[str, object]:
 
 
 # A schema cannot say which tokens are live or which passwords the policy takes, so a
-# schema-valid body may be refused with the documented 400 ("refused"); every other
-# check runs with its defaults.
+# schema-valid body may be refused with the documented 400 ("refused"). A schema-violating
+# body may also be refused for its size before it is parsed (413). Every other check runs
+# with its defaults.
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict({"checks": {
     "positive_data_acceptance": {"expected-statuses": [
-        "2xx", "400", "401", "403", "404", "409", "429"]}}})
+        "2xx", "400", "401", "403", "404", "409", "429"]},
+    "negative_data_rejection": {"expected-statuses": [
+        "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]}}})
 schema = schemathesis.openapi.from_dict(_published_schema(), config=CONFIG)
 
 
