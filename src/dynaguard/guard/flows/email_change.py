@@ -10,16 +10,14 @@ someone else is not revealed to the requester: only the holder of the link learn
 
 from __future__ import annotations
 
-import hmac
-
-from dynaguard.errors import Conflict, CorruptItem, InvalidRequest
+from dynaguard.errors import Conflict, InvalidRequest
 from dynaguard.guard.flows.password_change import confirm_password
+from dynaguard.guard.flows.pending import pending_owner
 from dynaguard.guard.letters import mask_email
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.guard.tokens import hash_token, new_opaque_token
-from dynaguard.store.items import EmailChangeItem, UserItem
 from dynaguard.store.onetime import TokenRefused
 from dynaguard.store.transactions import transact_write
 from dynaguard.store.users import normalize_email
@@ -49,28 +47,12 @@ async def request_email_change(
                     link=svc.link("/auth/email/confirm", token), token=token, minutes=ttl // 60)
 
 
-async def _pending_change(
-    svc: Services, token_hash: str
-) -> tuple[UserItem, EmailChangeItem] | None:
-    try:
-        found = await svc.onetime.peek(token_hash, EMAIL_CHANGE_PURPOSE)
-        pending = await svc.email_changes.get(found.user_id)
-        user = await svc.users.get(found.user_id)
-    except (TokenRefused, CorruptItem):
-        return None
-    if user is None or pending is None or not user.enabled:
-        return None
-    if not hmac.compare_digest(pending.token_hash, token_hash):
-        return None  # a newer change was requested
-    return user, pending
-
-
 async def confirm_email_change(svc: Services, token: str, address: str) -> None:
     """Switch the account to its confirmed new address and tell the old one."""
     attempt = Attempt("email-confirm", address, address)
     await svc.throttle.check(attempt)
     token_hash = hash_token(token)
-    found = await _pending_change(svc, token_hash)
+    found = await pending_owner(svc, token_hash, EMAIL_CHANGE_PURPOSE, svc.email_changes.get)
     if found is None:
         await svc.throttle.failed(attempt)
         raise InvalidRequest("The token is invalid or has expired.")

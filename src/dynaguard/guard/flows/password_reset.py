@@ -19,12 +19,12 @@ Security-sensitive, and easy to weaken by accident:
 from __future__ import annotations
 
 import asyncio
-import hmac
 
 import structlog
 
-from dynaguard.errors import CorruptItem, InvalidRequest, StoreError
+from dynaguard.errors import InvalidRequest, StoreError
 from dynaguard.guard.flows.accounts import absent_user_id, find_account
+from dynaguard.guard.flows.pending import pending_owner
 from dynaguard.guard.letters import render_letter
 from dynaguard.guard.policy import check_password
 from dynaguard.guard.services import Services
@@ -96,16 +96,10 @@ async def _refuse(svc: Services, attempt: Attempt) -> InvalidRequest:
 
 async def _pending_owner(svc: Services, token_hash: str) -> UserItem | None:
     """The account this token may still reset, or None."""
-    try:
-        found = await svc.onetime.peek(token_hash, RESET_PURPOSE)
-        pending = await svc.resets.get(found.user_id)
-        user = await svc.users.get(found.user_id)
-    except (TokenRefused, CorruptItem):
+    found = await pending_owner(svc, token_hash, RESET_PURPOSE, svc.resets.get)
+    if found is None:
         return None
-    if user is None or pending is None or not user.enabled:
-        return None
-    if not hmac.compare_digest(pending.token_hash, token_hash):
-        return None  # a newer reset was requested
+    user, pending = found
     if pending.credentials_version != user.credentials_version:
         return None  # the credentials changed after this token was issued
     return user
