@@ -9,6 +9,7 @@ Reasons are listed; the password itself is never echoed or logged.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from functools import lru_cache
 
@@ -68,7 +69,9 @@ def password_problems(password: str, *, email: str, settings: Settings) -> list[
 
 async def check_password(password: str, *, email: str, settings: Settings) -> None:
     """Raise :class:`WeakPassword` listing the reasons when the policy refuses ``password``."""
-    problems = password_problems(password, email=email, settings=settings)
+    # zxcvbn costs tens of milliseconds of CPU: keep it off the event loop.
+    problems = await asyncio.to_thread(password_problems, password, email=email,
+                                       settings=settings)
     if not problems and settings.breached_check_url:
         seen = await BreachedPasswordCheck(settings.breached_check_url).times_seen(password)
         if seen:
