@@ -17,12 +17,15 @@ class EmailChangeRepository:
     def __init__(self, db: Dynamo) -> None:
         self.db = db
 
-    def put(self, user_id: str, token_hash: str, new_email: str, ttl: int) -> dict[str, object]:
-        """Transaction item recording the requested address and the token confirming it."""
+    def put(
+        self, user_id: str, token_hash: str, new_email: str, credentials_version: int, ttl: int
+    ) -> dict[str, object]:
+        """Transaction item recording the requested address and the token confirming it,
+        valid only while the account's credentials stay at ``credentials_version``."""
         now = int(time.time())
         item = EmailChangeItem(
             pk=f"USER#{user_id}", sk="EMAIL_CHANGE", token_hash=token_hash, new_email=new_email,
-            created_at=now, expires_at=now + ttl,
+            credentials_version=credentials_version, created_at=now, expires_at=now + ttl,
         )
         return {"Put": {"TableName": self.db.table, "Item": encode_item(item.model_dump())}}
 

@@ -228,10 +228,12 @@ class PasswordResetItem(StoredItem):
 
 
 class EmailChangeItem(StoredItem):
-    """An email change waiting for its confirmation link; a newer request replaces it."""
+    """An email change waiting for its confirmation link; a newer request replaces it, and
+    any change of credentials (password, reset, revocation, disabling) voids it."""
 
     token_hash: str
     new_email: str
+    credentials_version: int = Field(ge=0)
     created_at: int
 
 

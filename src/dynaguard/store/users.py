@@ -185,8 +185,10 @@ class UserRepository:
             {"Update": {
                 "TableName": self.db.table, "Key": user_key(user.id),
                 "UpdateExpression": "SET email = :new, gsi1sk = :new, email_verified = :t",
-                "ConditionExpression": "email = :old AND enabled = :t",
+                "ConditionExpression": (
+                    "email = :old AND enabled = :t AND credentials_version = :cv"),
                 "ExpressionAttributeValues": {":new": {"S": new_email}, ":old": {"S": user.email},
-                                              ":t": {"BOOL": True}},
+                                              ":t": {"BOOL": True},
+                                              ":cv": {"N": str(user.credentials_version)}},
             }},
         ]

@@ -122,3 +122,21 @@ async def test_account_routes_without_a_token_are_exactly_the_public_ones(
         assert ("POST", path) not in PUBLIC_ROUTES
         r = await harness.client.post(path, json={})
         assert r.status_code == 401, path
+
+
+async def test_credentials_change_voids_a_pending_email_change(
+    harness: Harness, make_user: MakeUser
+) -> None:
+    """A password change (or any credentials change) after the request kills its link, so
+    someone holding a stolen password cannot finish moving the account afterwards."""
+    user = await make_user()
+    pair = await harness.login(user.email)
+    assert await _request(harness, pair["access_token"], "attacker@example.org") == 202
+    (confirm,) = await harness.mails_to("attacker@example.org")
+    r = await harness.client.post(
+        "/auth/password/change", headers=bearer(pair["access_token"]),
+        json={"current_password": TEST_PASSWORD, "new_password": "brand-new-" + TEST_PASSWORD})
+    assert r.status_code == 204
+    assert await _confirm(harness, token_from(confirm)) == 400
+    me = await harness.client.get("/auth/me", headers=bearer(pair["access_token"]))
+    assert me.json()["email"] == user.email

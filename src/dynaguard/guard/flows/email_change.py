@@ -40,7 +40,8 @@ async def request_email_change(
     token_hash = hash_token(token)
     await transact_write(svc.db, [
         svc.onetime.put(token_hash, EMAIL_CHANGE_PURPOSE, principal.id, ttl),
-        svc.email_changes.put(principal.id, token_hash, new_email, ttl),
+        svc.email_changes.put(principal.id, token_hash, new_email,
+                              principal.user.credentials_version, ttl),
     ])
     await svc.audit.record("email_change_requested", user_id=principal.id, address=address)
     svc.post_letter(new_email, "email_change_confirm",

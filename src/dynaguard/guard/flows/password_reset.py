@@ -99,9 +99,7 @@ async def _pending_owner(svc: Services, token_hash: str) -> UserItem | None:
     found = await pending_owner(svc, token_hash, RESET_PURPOSE, svc.resets.get)
     if found is None:
         return None
-    user, pending = found
-    if pending.credentials_version != user.credentials_version:
-        return None  # the credentials changed after this token was issued
+    user, _ = found
     return user
 
 

@@ -1,8 +1,9 @@
 """The one rule for a mailed token that stands for a pending change (reset, email change).
 
 Security-sensitive: the token must be live for its purpose, its account enabled, and it
-must still be the newest token of that kind for the account (compared in constant time);
-anything else, a corrupt item included, is no owner at all.
+must still be the newest token of that kind for the account (compared in constant time),
+issued under the account's current credentials version; anything else, a corrupt item
+included, is no owner at all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class Pending(Protocol):
     @property
     def token_hash(self) -> str: ...
 
+    @property
+    def credentials_version(self) -> int: ...
+
 
 P = TypeVar("P", bound=Pending)
 
@@ -42,4 +46,6 @@ async def pending_owner(
         return None
     if not hmac.compare_digest(pending.token_hash, token_hash):
         return None  # a newer token of this kind was requested
+    if pending.credentials_version != user.credentials_version:
+        return None  # the credentials changed (password, reset, revocation) since it was issued
     return user, pending
