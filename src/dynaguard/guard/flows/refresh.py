@@ -47,14 +47,17 @@ async def refresh(svc: Services, token: str) -> TokenPair:
     old_hash = hash_token(token)
     try:
         item = await svc.sessions.get_refresh(old_hash)
-        if item is None or item.expired():
-            raise AuthenticationFailed
-        session, user = await svc.sessions.get_with_user(item.session_id, item.user_id)
     except CorruptItem:
         raise AuthenticationFailed from None
+    if item is None or item.expired():
+        raise AuthenticationFailed
     if item.used:
         await _revoke_family(svc, item.session_id, item.user_id)
         raise AuthenticationFailed
+    try:
+        session, user = await svc.sessions.get_with_user(item.session_id, item.user_id)
+    except CorruptItem:
+        raise AuthenticationFailed from None
     if session is None or user is None or not session_is_live(session, user):
         raise AuthenticationFailed
     new_token = new_opaque_token()
