@@ -95,11 +95,11 @@ def build_introspection_router(services: Any) -> APIRouter:
         # Keyed by address, so a stranger's guesses never lock out a resource server elsewhere.
         address = client_address(request, svc.settings.trusted_proxies)
         attempt = Attempt("introspect", address, address)
-        await svc.throttle.check(attempt)
+        prior_failures = await svc.throttle.check(attempt)
         if not client_is_authorized(svc.settings, request.headers.get("authorization", "")):
             await svc.throttle.failed(attempt)
             raise ClientAuthenticationFailed("A resource-server credential is required.")
-        await svc.throttle.succeeded(attempt)
+        await svc.throttle.succeeded(attempt, prior_failures)
 
     @router.post("/auth/introspect", dependencies=[Depends(resource_server)])
     async def introspect_route(

@@ -85,8 +85,9 @@ class Throttle:
     def locked(self, failures: int) -> bool:
         return failures >= self.settings.throttle_lock_after
 
-    async def check(self, attempt: Attempt) -> None:
-        """Raise TooManyRequests when this attempt must not be evaluated now."""
+    async def check(self, attempt: Attempt) -> int:
+        """Raise TooManyRequests when this attempt must not be evaluated now; otherwise the
+        identifier's failures so far (hand them to :meth:`succeeded`)."""
         now = time.time()
         ident, addr = await self.counters.read(
             [attempt.identifier_key(), self._address_key(attempt.address, now)]
@@ -95,13 +96,14 @@ class Throttle:
             window = self.settings.address_window
             raise TooManyRequests(int(window - now % window) + 1)
         if ident is None:
-            return
+            return 0
         if self.locked(ident.failures):
             raise TooManyRequests(self.settings.throttle_max_delay,
                                   "Too many attempts; follow the unlock link sent by mail.")
         wait = ident.last_failure_ms / 1000 + self.delay_after(ident.failures) - now
         if wait > 0:
             raise TooManyRequests(math.ceil(wait))
+        return ident.failures
 
     async def failed(self, attempt: Attempt) -> int:
         """Count a failure against the identifier and the address; returns the identifier's
@@ -111,5 +113,8 @@ class Throttle:
                                         self.settings.address_window)
         return await self.counters.add_failure(attempt.identifier_key(), COUNTER_TTL)
 
-    async def succeeded(self, attempt: Attempt) -> None:
-        await self.counters.reset(attempt.identifier_key())
+    async def succeeded(self, attempt: Attempt, prior_failures: int) -> None:
+        """Clear the identifier's failures; with none counted at :meth:`check`, there is
+        nothing to clear and no write is spent on the success path."""
+        if prior_failures:
+            await self.counters.reset(attempt.identifier_key())

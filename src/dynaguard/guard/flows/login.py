@@ -65,7 +65,7 @@ async def authenticate_password(
     """
     address = normalize_email(email)
     attempt = Attempt("login", address, client.address)
-    await svc.throttle.check(attempt)
+    prior_failures = await svc.throttle.check(attempt)
     user = await _load_user(svc, address)
     stored_hash = user.password_hash if user is not None else None
     valid = await svc.passwords.verify(stored_hash, password)
@@ -79,7 +79,7 @@ async def authenticate_password(
         if failures == svc.settings.throttle_lock_after and user is not None:
             schedule_unlock_mail(svc, user)
         raise AuthenticationFailed
-    await svc.throttle.succeeded(attempt)
+    await svc.throttle.succeeded(attempt, prior_failures)
     if svc.passwords.needs_rehash(user.password_hash):
         await svc.users.set_password_hash(user, await svc.passwords.hash(password))
     return user

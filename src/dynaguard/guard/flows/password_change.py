@@ -25,13 +25,13 @@ async def confirm_password(
 ) -> None:
     """Check the caller's current password, throttled like a login under ``namespace``."""
     attempt = Attempt(namespace, principal.id, address)
-    await svc.throttle.check(attempt)
+    prior_failures = await svc.throttle.check(attempt)
     if not await svc.passwords.verify(principal.user.password_hash, password):
         await svc.throttle.failed(attempt)
         await svc.audit.record("password_check_failed", user_id=principal.id, address=address,
                                purpose=namespace)
         raise InvalidRequest("The current password is not correct.")
-    await svc.throttle.succeeded(attempt)
+    await svc.throttle.succeeded(attempt, prior_failures)
 
 
 async def change_password(

@@ -87,7 +87,7 @@ async def confirm_totp(
     user = caller.user
     require_factor_session(caller)
     attempt = Attempt("mfa", user.id, client.address)
-    await svc.throttle.check(attempt)
+    prior_failures = await svc.throttle.check(attempt)
     state = await svc.mfa.factors(user.id)
     pending = state.totp
     if pending is None or pending.confirmed:
@@ -106,7 +106,7 @@ async def confirm_totp(
         await svc.mfa.transact(ops)
     except WriteRefused:
         raise Conflict("The TOTP setup changed meanwhile; start again.") from None
-    await svc.throttle.succeeded(attempt)
+    await svc.throttle.succeeded(attempt, prior_failures)
     await svc.audit.record("totp_enabled", user_id=user.id, address=client.address)
     first = not user.mfa_enabled
     if first:

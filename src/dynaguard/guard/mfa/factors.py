@@ -73,12 +73,12 @@ async def check_code(
 ) -> str:
     """Throttle, check and spend ``code`` with ``extra`` writes; the method (``otp``/``rc``)."""
     attempt = Attempt("mfa", user.id, client.address)
-    await svc.throttle.check(attempt)
+    prior_failures = await svc.throttle.check(attempt)
     proof = await code_proof(svc, user, code)
     if proof is None or not await spend(proof, extra):
         await refused(svc, attempt, user)
         raise refuse("The code is not valid.")
-    await svc.throttle.succeeded(attempt)
+    await svc.throttle.succeeded(attempt, prior_failures)
     return proof.method
 
 

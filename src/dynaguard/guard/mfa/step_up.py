@@ -47,7 +47,7 @@ async def verify_step_up(
     """Redeem a step-up ticket with a TOTP code, a recovery code or a passkey assertion."""
     ticket_hash, ticket, user = await ticket_user(svc, mfa_token)
     attempt = Attempt("mfa", user.id, client.address)
-    await svc.throttle.check(attempt)
+    prior_failures = await svc.throttle.check(attempt)
     proof: Proof | None = None
     try:
         if code is not None:
@@ -59,7 +59,7 @@ async def verify_step_up(
     if proof is None or not await spend(proof, [svc.mfa.spend_ticket_op(ticket_hash, user.id)]):
         await refused(svc, attempt, user)
         raise AuthenticationFailed
-    await svc.throttle.succeeded(attempt)
+    await svc.throttle.succeeded(attempt, prior_failures)
     _, pair = await start_session(svc, user, client, scopes=ticket.scopes,
                                   amr=["pwd", proof.method])
     if proof.method == "rc":
@@ -77,7 +77,7 @@ async def passkey_login(
 ) -> TokenPair:
     """Passwordless sign-in with a discoverable passkey and user verification."""
     attempt = Attempt("passkey", credential.raw_id, client.address)
-    await svc.throttle.check(attempt)
+    prior_failures = await svc.throttle.check(attempt)
     user: UserItem | None = None
     proof: Proof | None = None
     try:
@@ -91,7 +91,7 @@ async def passkey_login(
         await svc.audit.record("passkey_login_failed", user_id=None, address=client.address,
                                failures=str(failures))
         raise AuthenticationFailed
-    await svc.throttle.succeeded(attempt)
+    await svc.throttle.succeeded(attempt, prior_failures)
     # RFC 8176: a hardware-bound key, unlocked by user verification: multi-factor on its own.
     _, pair = await start_session(svc, user, client, scopes=scopes, amr=["hwk", "mfa"])
     return pair
