@@ -6,12 +6,22 @@ DynamoDB itself never allows that, and the guard relies on it (one account per e
 one use per refresh token). The engine therefore serves connections concurrently but
 runs moto's request handling one request at a time.
 
+DynamoDB also makes ``TransactWriteItems`` idempotent on its ``ClientRequestToken`` (which
+botocore fills in and keeps across its own retries): a retry of a transaction whose reply
+was lost returns the first success instead of failing its own conditions. moto ignores the
+token, so the engine remembers successful transactions by token for DynamoDB's ten-minute
+window and answers a repeat from memory (a repeat with other parameters is refused, as
+DynamoDB refuses it).
+
 Run standalone: ``python -m dynaguard.store.engine --port 8001``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
+import json
 import socket
 import threading
 import time
@@ -36,16 +46,83 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+TRANSACT_WRITE = "DynamoDB_20120810.TransactWriteItems"
+IDEMPOTENCY_WINDOW = 600.0  # seconds, as DynamoDB documents for ClientRequestToken
+
+
+class _Reply:
+    """A finished WSGI response, kept to answer a repeated transaction."""
+
+    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes,
+                 digest: str) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.digest = digest
+        self.at = time.monotonic()
+
+
+def _mismatch(start_response: Callable[..., Any]) -> list[bytes]:
+    body = json.dumps({
+        "__type": "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+        "message": "ClientRequestToken was reused with different parameters",
+    }).encode()
+    start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0"),
+                                       ("Content-Length", str(len(body)))])
+    return [body]
+
+
 class _Serialized:
-    """A WSGI app that lets one request at a time into the wrapped app."""
+    """A WSGI app that lets one request at a time into the wrapped app, and answers a
+    repeated ``TransactWriteItems`` token with the reply of its first success."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
         self._lock = threading.Lock()
+        self._replies: dict[str, _Reply] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self._lock:
+            if environ.get("HTTP_X_AMZ_TARGET") != TRANSACT_WRITE:
+                return list(self._app(environ, start_response))
+            return self._transact(environ, start_response)
+
+    def _transact(self, environ: dict[str, Any],
+                  start_response: Callable[..., Any]) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        try:
+            request = json.loads(raw)
+        except ValueError:
+            request = None
+        token = request.get("ClientRequestToken") if isinstance(request, dict) else None
+        if not isinstance(token, str):
             return list(self._app(environ, start_response))
+        assert isinstance(request, dict)  # noqa: S101 -- narrowed above with the token
+        params = {k: v for k, v in request.items() if k != "ClientRequestToken"}
+        digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+        now = time.monotonic()
+        self._replies = {t: r for t, r in self._replies.items()
+                         if now - r.at < IDEMPOTENCY_WINDOW}
+        kept = self._replies.get(token)
+        if kept is not None:
+            if kept.digest != digest:
+                return _mismatch(start_response)
+            start_response(kept.status, kept.headers)
+            return [kept.body]
+        captured: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def capture(status: str, headers: list[tuple[str, str]],
+                    exc_info: Any = None) -> Callable[[bytes], object]:
+            captured.append((status, headers))
+            return start_response(status, headers, exc_info)  # type: ignore[no-any-return]
+
+        body = b"".join(self._app(environ, capture))
+        if captured and captured[-1][0].startswith("200"):
+            status, headers = captured[-1]
+            self._replies[token] = _Reply(status, list(headers), body, digest)
+        return [body]
 
 
 class LocalEngine:
