@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from dynaguard.history import Diff, ScanRow, compare
 from dynaguard.scan.findings import Finding, ScanResult
+from dynaguard.scan.scoring import GRADE_FLOORS
 from dynaguard.scan.taxonomy import CWE_NAMES
 
 __all__ = ["Chart", "DiffView", "Group", "Grouping", "chart", "diff_view", "evidence_text",
@@ -138,10 +139,10 @@ class Chart:
         return " ".join(f"{p.x},{p.y}" for p in self.points)
 
     @property
-    def floors(self) -> list[tuple[int, str, float]]:
-        """Grade floors as guide lines: (score, grade, y)."""
-        return [(floor, grade, self.y_of(floor))
-                for floor, grade in ((90, "A"), (80, "B"), (70, "C"), (60, "D"))]
+    def floors(self) -> list[tuple[int, str, float, float]]:
+        """Grade floors as guide lines: (score, grade, y of the line, y of the band's middle)."""
+        return [(floor, grade, self.y_of(floor), self.y_of(floor + 5))
+                for floor, grade in GRADE_FLOORS]
 
     @property
     def bottom(self) -> int:
@@ -150,7 +151,7 @@ class Chart:
 
 def chart(scans: Sequence[ScanRow], width: int = 720, height: int = 220) -> Chart:
     """The geometry of a target's chart; ``scans`` oldest first."""
-    left, right, top, bottom = 40, 16, 12, 30
+    left, right, top, bottom = 40, 20, 12, 30
     plot_width, plot_height = width - left - right, height - top - bottom
     base = Chart(width, height, left, top, plot_width, plot_height, ())
     step = plot_width / (len(scans) - 1) if len(scans) > 1 else 0.0
