@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from platformdirs import user_data_dir
+from typer.testing import CliRunner
 
+from dynaguard.cli import app
 from dynaguard.history import History, history_path
 from dynaguard.settings import Settings
 from tests.dashboard.conftest import TARGET, scan_of
@@ -55,3 +57,14 @@ def test_targets_lists_each_target_once_with_its_latest_scan(tmp_path: Path) -> 
     assert listed == [(last, TARGET, 91, 2), (2, "http://127.0.0.1:2", 95, 1)]
     assert store.row(last) == store.scans(TARGET, 1)[0]
     assert store.row(99) is None
+
+
+def test_bad_settings_stop_history_users_with_one_line(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken unrelated setting must not become a traceback in scan or dashboard."""
+    monkeypatch.setenv("DYNAGUARD_PASSWORD_MIN_LENGTH", "3")
+    for args in (["dashboard"], ["scan", "http://127.0.0.1:1", "--check", "session.logout"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "DYNAGUARD_PASSWORD_MIN_LENGTH" in result.stderr
+        assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -17,6 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from dynaguard.scan.errors import UsageError
 from dynaguard.scan.findings import (
     CheckResult,
     CheckStatus,
@@ -26,7 +29,7 @@ from dynaguard.scan.findings import (
     Severity,
 )
 from dynaguard.scan.report.json import SCHEMA, to_document
-from dynaguard.settings import Settings
+from dynaguard.settings import Settings, describe_validation_error
 
 __all__ = ["Diff", "History", "Recorder", "ScanRow", "compare", "from_document",
            "history_path"]
@@ -61,8 +64,13 @@ CREATE TABLE IF NOT EXISTS findings (
 
 def history_path(settings: Settings | None = None) -> Path:
     """The ``history`` setting (``DYNAGUARD_HISTORY``, also from ``.env``), else
-    ``history.sqlite3`` in the user's data directory."""
-    return (settings or Settings()).history_file
+    ``history.sqlite3`` in the user's data directory; bad settings are a usage error."""
+    if settings is None:
+        try:
+            settings = Settings()
+        except ValidationError as error:
+            raise UsageError(describe_validation_error(error)) from None
+    return settings.history_file
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 __all__ = ["dashboard_command"]
@@ -24,7 +23,7 @@ def dashboard_command(
     """Browse the scan history: scores over time, findings by CWE / OWASP / SOC 2, diffs."""
     from dynaguard.dashboard.app import create_dashboard, is_loopback_host  # noqa: PLC0415
     from dynaguard.history import History, history_path  # noqa: PLC0415
-    from dynaguard.settings import describe_validation_error  # noqa: PLC0415
+    from dynaguard.scan.errors import UsageError  # noqa: PLC0415
 
     if not is_loopback_host(host):
         err.print(f"[bold red]error:[/] --host {host} is not a loopback address: the dashboard "
@@ -34,9 +33,9 @@ def dashboard_command(
     if history is None:
         try:
             history = history_path()
-        except ValidationError as error:
-            err.print(f"[bold red]error:[/] {describe_validation_error(error)}", highlight=False)
-            raise typer.Exit(2) from None
+        except UsageError as error:
+            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(error.exit_code) from None
     import uvicorn  # noqa: PLC0415
 
     shown = f"[{host}]" if ":" in host else host
