@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page
 from tests.dashboard.conftest import TARGET
 
 from dynaguard.history import History
@@ -18,32 +18,38 @@ DOCS_SCREENSHOT = Path(__file__).parents[2] / "docs" / "img" / "dashboard.png"
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page that records dialogs (a script that ran) and console errors (CSP)."""
+def trouble() -> list[str]:
+    """What the page reported: dialogs (a script ran) and console errors (the CSP refused)."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, trouble: list[str]) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
-    opened.dialogs = []  # type: ignore[attr-defined]
-    opened.errors = []  # type: ignore[attr-defined]
-    opened.on("dialog", lambda d: (opened.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+
+    def dialog(shown: Dialog) -> None:
+        trouble.append(f"dialog: {shown.message}")
+        shown.dismiss()
 
     def console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            opened.errors.append(message.text)  # type: ignore[attr-defined]
+            trouble.append(f"console: {message.text}")
 
+    opened.on("dialog", dialog)
     opened.on("console", console)
     yield opened
     context.close()
 
 
-def no_script_ran(page: Page) -> None:
+def no_script_ran(page: Page, trouble: list[str]) -> None:
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert page.locator("script").count() == 0
-    assert page.dialogs == []  # type: ignore[attr-defined]
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert trouble == []
 
 
-def test_target_chart_has_a_point_per_scan(page: Page, dashboard_url: str,
-                                           tmp_path: Path) -> None:
+def test_target_chart_has_a_point_per_scan(
+        page: Page, trouble: list[str], dashboard_url: str, tmp_path: Path) -> None:
     """Two scans of a target: two points on its chart, oldest left, the better score higher."""
     page.goto(f"{dashboard_url}/target?url={quote(TARGET, safe='')}")
     points = page.locator("svg.chart circle.point")
@@ -58,11 +64,11 @@ def test_target_chart_has_a_point_per_scan(page: Page, dashboard_url: str,
     assert page.locator("svg.chart polyline.line").count() == 1
     page.screenshot(path=tmp_path / "target.png", full_page=True)
     assert (tmp_path / "target.png").stat().st_size > 10_000
-    no_script_ran(page)
+    no_script_ran(page, trouble)
 
 
-def test_index_lists_targets_each_with_its_chart(page: Page, dashboard_url: str,
-                                                 tmp_path: Path) -> None:
+def test_index_lists_targets_each_with_its_chart(
+        page: Page, trouble: list[str], dashboard_url: str, tmp_path: Path) -> None:
     page.goto(dashboard_url)
     cards = page.locator("article.target")
     assert cards.count() == 2
@@ -74,11 +80,11 @@ def test_index_lists_targets_each_with_its_chart(page: Page, dashboard_url: str,
     assert (tmp_path / "index.png").stat().st_size > 10_000
     if os.environ.get("DYNAGUARD_UPDATE_DOCS_SCREENSHOT"):  # refreshes the docs page's picture
         page.screenshot(path=DOCS_SCREENSHOT, clip={"x": 0, "y": 0, "width": 1280, "height": 680})
-    no_script_ran(page)
+    no_script_ran(page, trouble)
 
 
-def test_diff_view_shows_new_fixed_unchanged_and_the_delta(page: Page, dashboard_url: str,
-                                                           tmp_path: Path) -> None:
+def test_diff_view_shows_new_fixed_unchanged_and_the_delta(
+        page: Page, trouble: list[str], dashboard_url: str, tmp_path: Path) -> None:
     page.goto(f"{dashboard_url}/target?url={quote(TARGET, safe='')}")
     page.get_by_role("button", name="Compare").click()
     page.wait_for_url("**/diff?before=1&after=3")
@@ -94,11 +100,11 @@ def test_diff_view_shows_new_fixed_unchanged_and_the_delta(page: Page, dashboard
     page.locator("#new summary").click()
     assert page.locator("#new pre.evidence").inner_text().count("<script>") == 1
     page.screenshot(path=tmp_path / "diff.png", full_page=True)
-    no_script_ran(page)
+    no_script_ran(page, trouble)
 
 
-def test_findings_grouped_by_cwe_owasp_and_soc2(page: Page, dashboard_url: str,
-                                                tmp_path: Path) -> None:
+def test_findings_grouped_by_cwe_owasp_and_soc2(
+        page: Page, trouble: list[str], dashboard_url: str, tmp_path: Path) -> None:
     page.goto(f"{dashboard_url}/scans/3")
     assert page.locator("#grade").inner_text() == "B"
     groups = page.locator("section.group h3")
@@ -114,11 +120,11 @@ def test_findings_grouped_by_cwe_owasp_and_soc2(page: Page, dashboard_url: str,
     assert "</pre><script>" in card.locator("pre.evidence").inner_text()
     assert card.locator("p.remediation").inner_text().startswith("Answer the same way <script>")
     page.screenshot(path=tmp_path / "scan.png", full_page=True)
-    no_script_ran(page)
+    no_script_ran(page, trouble)
 
 
-def test_html_report_opens_and_shows_the_grade(page: Page, history: History,
-                                               tmp_path: Path) -> None:
+def test_html_report_opens_and_shows_the_grade(
+        page: Page, trouble: list[str], history: History, tmp_path: Path) -> None:
     result = history.get(3)
     assert result is not None
     report = tmp_path / "report.html"
@@ -129,4 +135,4 @@ def test_html_report_opens_and_shows_the_grade(page: Page, history: History,
     assert "grade B" in page.title()
     assert page.locator("article.finding").count() == 2
     page.screenshot(path=tmp_path / "report.png", full_page=True)
-    no_script_ran(page)
+    no_script_ran(page, trouble)
