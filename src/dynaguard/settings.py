@@ -191,7 +191,7 @@ class Settings(BaseSettings):
 
     @property
     def history_file(self) -> Path:
-        """Where scans are recorded: ``history``, else ``history.sqlite3`` in the data directory."""
+        """The scan history's file: ``history``, else ``history.sqlite3`` in the user's data dir."""
         return self.history or _default_data_dir() / "history.sqlite3"
 
     @property
