@@ -1,6 +1,7 @@
 """The scan history: every scan and every finding in one SQLite file.
 
-The file is ``$DYNAGUARD_HISTORY`` or ``history.sqlite3`` in the user's data directory.
+The file is the ``history`` setting (``DYNAGUARD_HISTORY`` or ``.env``), else
+``history.sqlite3`` in the user's data directory.
 :class:`Recorder` consumes the engine's events and stores the scan when it finishes;
 :func:`compare` tells what changed between two scans (the regression gate's question).
 """
@@ -8,7 +9,6 @@ The file is ``$DYNAGUARD_HISTORY`` or ``history.sqlite3`` in the user's data dir
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -17,8 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
+from pydantic import ValidationError
 
+from dynaguard.scan.errors import UsageError
 from dynaguard.scan.findings import (
     CheckResult,
     CheckStatus,
@@ -28,6 +29,7 @@ from dynaguard.scan.findings import (
     Severity,
 )
 from dynaguard.scan.report.json import SCHEMA, to_document
+from dynaguard.settings import Settings, describe_validation_error
 
 __all__ = ["Diff", "History", "Recorder", "ScanRow", "compare", "from_document",
            "history_path"]
@@ -60,13 +62,15 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 """
 
-
-def history_path() -> Path:
-    """``$DYNAGUARD_HISTORY``, else ``history.sqlite3`` in the user's data directory."""
-    configured = os.environ.get("DYNAGUARD_HISTORY", "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    return Path(user_data_dir("dynaguard", appauthor=False)) / "history.sqlite3"
+def history_path(settings: Settings | None = None) -> Path:
+    """The ``history`` setting (``DYNAGUARD_HISTORY``, also from ``.env``), else
+    ``history.sqlite3`` in the user's data directory; bad settings are a usage error."""
+    if settings is None:
+        try:
+            settings = Settings()
+        except ValidationError as error:
+            raise UsageError(describe_validation_error(error)) from None
+    return settings.history_file
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,24 @@ class History:
         with self._db() as db:
             row = db.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
         return (int(row[0]), from_document(json.loads(row[1]))) if row else None
+
+    def row(self, scan_id: int) -> ScanRow | None:
+        """One scan's summary, without its findings."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT id, target, started_at, duration_s, requests, score, grade, findings "
+                "FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        return ScanRow(*row) if row else None
+
+    def targets(self) -> list[tuple[ScanRow, int]]:
+        """Each target's latest scan and how many scans it has, most recently scanned first."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT id, target, started_at, duration_s, requests, score, grade, findings, "
+                "counted.n FROM scans JOIN (SELECT MAX(id) AS last, COUNT(*) AS n FROM scans "
+                "GROUP BY target) AS counted ON scans.id = counted.last ORDER BY id DESC"
+            ).fetchall()
+        return [(ScanRow(*row[:-1]), int(row[-1])) for row in rows]
 
 
 class Recorder:

@@ -102,7 +102,10 @@ class Settings(BaseSettings):
         0.0, ge=0.0, le=5.0,
         description="Seconds a session check may be reused in-process; 0 checks every request.",
     )
-    history: Path | None = Field(None, description="The scan history's SQLite file.")
+    history: Path | None = Field(
+        None, description="The scan history's SQLite file (default: `history.sqlite3` in the "
+        "user's data directory); `--history` overrides it where a command has that option.",
+    )
     service_name: str = Field(
         "dynaguard", description="Name in mails; passwords containing it are refused."
     )
@@ -130,6 +133,13 @@ class Settings(BaseSettings):
     def _split_mfa_lists(cls, value: object) -> object:
         if isinstance(value, str):
             return [s for s in value.replace(",", " ").split() if s]
+        return value
+
+    @field_validator("history", mode="before")
+    @classmethod
+    def _history_file(cls, value: object) -> object:
+        if isinstance(value, str):
+            return Path(value.strip()).expanduser() if value.strip() else None
         return value
 
     @field_validator("passkey_origins")
@@ -178,6 +188,11 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when the guard should run its own in-memory DynamoDB engine."""
         return not self.dynamodb_endpoint
+
+    @property
+    def history_file(self) -> Path:
+        """The scan history's file: ``history``, else ``history.sqlite3`` in the user's data dir."""
+        return self.history or _default_data_dir() / "history.sqlite3"
 
     @property
     def outbox_dir(self) -> Path | None:
