@@ -173,7 +173,8 @@ async def test_markup_in_a_token_is_escaped(harness: Harness) -> None:
                                  .replace("&", "%26").replace(" ", "%20").replace("<", "%3C")
                                  .replace(">", "%3E").replace('"', "%22").replace("=", "%3D"))
     assert form.fields["token"] == attack, "the value survives, as text"
-    assert "<script>" not in page.text and "<img" not in page.text
+    assert "<script>" not in page.text
+    assert "<img" not in page.text
     assert "&lt;script&gt;" in page.text
     refused = await form.submit(harness.client)
     assert refused.status_code == 400
@@ -181,7 +182,8 @@ async def test_markup_in_a_token_is_escaped(harness: Harness) -> None:
     r = await harness.client.post(PASSWORD_RESET_PAGE, data={
         "token": attack, "new_password": "a", "confirm_password": "b"})
     assert r.status_code == 400
-    assert "<script>" not in r.text and "&lt;script&gt;" in r.text
+    assert "<script>" not in r.text
+    assert "&lt;script&gt;" in r.text
 
 
 async def test_pages_carry_protective_headers(harness: Harness) -> None:
@@ -197,7 +199,8 @@ async def test_pages_carry_protective_headers(harness: Harness) -> None:
         assert directives["default-src"] == "'none'"
         assert directives["form-action"] == "'self'"
         assert directives["frame-ancestors"] == "'none'"
-        assert "unsafe-inline" not in csp and "script-src" not in csp
+        assert "unsafe-inline" not in csp
+        assert "script-src" not in csp
         (style,) = re.findall(r"<style>(.*?)</style>", page.text, re.DOTALL)
         digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
         assert directives["style-src"] == f"'sha256-{digest}'", "the stylesheet must load"
