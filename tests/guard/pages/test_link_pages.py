@@ -11,6 +11,7 @@ import re
 import time
 
 import structlog
+from bench.dynamo_proxy import DynamoProxy, Faults
 
 from dynaguard.guard.links import (
     EMAIL_CONFIRM_PAGE,
@@ -166,6 +167,23 @@ async def test_email_confirm_page_switches_the_address(
     assert (again.status_code, REFUSED in again.text) == (400, True)
 
 
+async def test_email_confirm_page_for_a_taken_address_changes_nothing(
+    harness: Harness, make_user: MakeUser,
+) -> None:
+    """The address was claimed by another account: the page says so (409), no switch."""
+    user, other = await make_user(), await make_user()
+    pair = await harness.login(user.email)
+    r = await harness.client.post("/auth/email/change", headers=bearer(pair["access_token"]),
+                                  json={"password": TEST_PASSWORD, "new_email": other.email})
+    assert r.status_code == 202
+    (mail,) = await harness.mails_to(other.email)
+    _, form = await open_page(harness, link_in(mail))
+    taken = await form.submit(harness.client)
+    assert taken.status_code == 409
+    assert "already belongs to another account" in taken.text
+    me = await harness.client.get("/auth/me", headers=bearer(pair["access_token"]))
+    assert me.json()["email"] == user.email
+
 async def test_markup_in_a_token_is_escaped(harness: Harness) -> None:
     """A token that carries markup comes back as text on the form and on the refusal."""
     attack = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -277,3 +295,20 @@ async def test_no_token_or_password_reaches_the_logs(harness: Harness) -> None:
     assert f'"path": "{PASSWORD_RESET_PAGE}"' in logged
     assert token not in logged
     assert NEW_PASSWORD not in logged
+
+
+async def test_an_unavailable_store_gives_a_503_page(
+    dynamodb_endpoint: str, settings: Settings,
+) -> None:
+    """DynamoDB throttling every call (after botocore's retries): a page saying so, with
+    Retry-After, and nothing decided."""
+    async with DynamoProxy(dynamodb_endpoint, seed=5) as proxy, running(
+            settings.model_copy(update={"dynamodb_endpoint": proxy.endpoint})) as harness:
+        proxy.faults = Faults(throttle=1.0)
+        r = await harness.client.post(VERIFY_EMAIL_PAGE, data={"token": "some-token"})
+        proxy.faults = Faults()
+        assert proxy.injected["throttle"] > 0
+        assert r.status_code == 503
+        assert r.headers["retry-after"].isdigit()
+        assert r.headers["content-type"].startswith("text/html")
+        assert "Try again in a moment" in r.text
