@@ -27,6 +27,7 @@ from dynaguard.guard.introspection import build_introspection_router
 from dynaguard.guard.keyring import KeyRing, load_kek
 from dynaguard.guard.mail import Mailer, mailer_from_settings
 from dynaguard.guard.mfa.routes import build_mfa_router
+from dynaguard.guard.pages.routes import build_pages_router
 from dynaguard.guard.passwords import PROFILES, Passwords
 from dynaguard.guard.problems import install_problem_handlers
 from dynaguard.guard.request_id import RequestIdMiddleware
@@ -68,6 +69,7 @@ class Guard:
         self.router.include_router(build_introspection_router(self.services))
         self.router.include_router(build_admin_router(self.services, self.current_user(["admin"])))
         self.router.include_router(build_account_router(self.services, self.current_user()))
+        self.router.include_router(build_pages_router(self.services))
 
     def services(self) -> Services:
         """The running services; only available inside the lifespan."""

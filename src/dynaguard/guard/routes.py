@@ -20,6 +20,7 @@ from dynaguard.guard.flows.verify_email import verify_email
 from dynaguard.guard.mfa.routes import MFA_PUBLIC_ROUTES
 from dynaguard.guard.mfa.schemas import MfaRequiredBody
 from dynaguard.guard.openapi import PROBLEM_RESPONSES
+from dynaguard.guard.pages.routes import PAGE_PUBLIC_ROUTES
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import (
     AcceptedBody,
@@ -44,7 +45,7 @@ PUBLIC_ROUTES = frozenset({
     ("GET", "/.well-known/jwks.json"),
     # Not bearer-protected: guarded by the resource-server credential (HTTP Basic) instead.
     ("POST", "/auth/introspect"),
-}) | MFA_PUBLIC_ROUTES | ACCOUNT_PUBLIC_ROUTES
+}) | MFA_PUBLIC_ROUTES | ACCOUNT_PUBLIC_ROUTES | PAGE_PUBLIC_ROUTES
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

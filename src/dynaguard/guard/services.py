@@ -92,4 +92,6 @@ class Services:
             await asyncio.gather(*list(self._mail_tasks), return_exceptions=True)
 
     def link(self, path: str, token: str) -> str:
+        """The absolute URL, under the public URL, of the page at ``path`` (one of
+        ``dynaguard.guard.links``) carrying ``token``."""
         return f"{self.settings.public_url.rstrip('/')}{path}?token={token}"

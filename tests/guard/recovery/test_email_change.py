@@ -32,7 +32,7 @@ async def test_email_switches_only_after_the_new_address_confirms(
     assert await _request(harness, pair["access_token"], new_email) == 202
     (confirm,) = await harness.mails_to(new_email)
     token = token_from(confirm)
-    assert f"/auth/email/confirm?token={token}" in mail_text(confirm)
+    assert f"/auth/pages/email-confirm?token={token}" in mail_text(confirm)
     me = await harness.client.get("/auth/me", headers=bearer(pair["access_token"]))
     assert me.json()["email"] == user.email, "nothing changes before confirmation"
 

@@ -30,7 +30,8 @@ async def test_recovery_mails_travel_over_smtp(settings: Settings, smtp_sink: Sm
         assert mail.get_content_type() == "multipart/alternative"
         assert [p.get_content_type() for p in mail.get_payload()] == ["text/plain", "text/html"]
         token = token_from(mail)
-        assert f"https://auth.example.test/auth/password/reset?token={token}" in mail_text(mail)
+        link = f"https://auth.example.test/auth/pages/password-reset?token={token}"
+        assert link in mail_text(mail)
 
         r = await harness.client.post("/auth/password/reset", json={
             "token": token, "new_password": "saffron-harbor-kettle-8802"})

@@ -60,7 +60,7 @@ async def test_reset_mail_links_to_the_public_url(harness: Harness, make_user: M
     token = await _forgot(harness, user.email)
     assert len(token) >= 43  # 32 random bytes, URL-safe base64
     (mail,) = await harness.mails_to(user.email)
-    link = f"{harness.settings.public_url}/auth/password/reset?token={token}"
+    link = f"{harness.settings.public_url}/auth/pages/password-reset?token={token}"
     assert link in mail_text(mail)
     html = next(p for p in mail.walk() if p.get_content_type() == "text/html")
     html_payload = html.get_payload(decode=True)

@@ -14,6 +14,7 @@ from dynaguard.errors import Conflict, InvalidRequest
 from dynaguard.guard.flows.password_change import confirm_password
 from dynaguard.guard.flows.pending import pending_owner
 from dynaguard.guard.letters import mask_email
+from dynaguard.guard.links import EMAIL_CONFIRM_PAGE
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
@@ -45,7 +46,7 @@ async def request_email_change(
     ])
     await svc.audit.record("email_change_requested", user_id=principal.id, address=address)
     svc.post_letter(new_email, "email_change_confirm",
-                    link=svc.link("/auth/email/confirm", token), token=token, minutes=ttl // 60)
+                    link=svc.link(EMAIL_CONFIRM_PAGE, token), token=token, minutes=ttl // 60)
 
 
 async def confirm_email_change(svc: Services, token: str, address: str) -> None:

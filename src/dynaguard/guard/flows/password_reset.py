@@ -26,6 +26,7 @@ from dynaguard.errors import InvalidRequest, StoreError
 from dynaguard.guard.flows.accounts import absent_user_id, find_account
 from dynaguard.guard.flows.pending import pending_owner
 from dynaguard.guard.letters import render_letter
+from dynaguard.guard.links import PASSWORD_RESET_PAGE
 from dynaguard.guard.policy import check_password
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
@@ -60,7 +61,7 @@ async def _issue_reset_token(svc: Services, attempt: Attempt, address: str) -> N
     ttl = svc.settings.reset_ttl
     token = new_opaque_token()
     token_hash = hash_token(token)
-    link = svc.link("/auth/password/reset", token)
+    link = svc.link(PASSWORD_RESET_PAGE, token)
     try:
         await svc.throttle.failed(attempt)
         user = await find_account(svc, email)

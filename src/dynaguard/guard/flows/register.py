@@ -7,6 +7,7 @@ the same ``202``. The existing owner gets a notice instead of a verification lin
 
 from __future__ import annotations
 
+from dynaguard.guard.links import VERIFY_EMAIL_PAGE
 from dynaguard.guard.policy import check_password
 from dynaguard.guard.services import Services
 from dynaguard.guard.tokens import hash_token, new_opaque_token
@@ -30,5 +31,5 @@ async def register(svc: Services, email: str, password: str) -> None:
     except EmailTaken:
         svc.post_letter(email, "already_registered")
         return
-    svc.post_letter(email, "verify_email", link=svc.link("/auth/verify-email", token),
+    svc.post_letter(email, "verify_email", link=svc.link(VERIFY_EMAIL_PAGE, token),
                     token=token, hours=svc.settings.verify_ttl // 3600)

@@ -19,6 +19,7 @@ from dynaguard.guard.flows.accounts import absent_user_id, find_account
 from dynaguard.guard.flows.password_reset import request_attempt
 from dynaguard.guard.flows.register import VERIFY_PURPOSE
 from dynaguard.guard.letters import render_letter
+from dynaguard.guard.links import VERIFY_EMAIL_PAGE
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.guard.tokens import hash_token, new_opaque_token
@@ -47,7 +48,7 @@ async def _send_verification(svc: Services, attempt: Attempt) -> None:
         waiting = user is not None and user.enabled and not user.email_verified
         user_id = user.id if user is not None and waiting else absent_user_id()
         letter = render_letter("verify_email", service=svc.settings.service_name,
-                               link=svc.link("/auth/verify-email", token), token=token,
+                               link=svc.link(VERIFY_EMAIL_PAGE, token), token=token,
                                hours=ttl // 3600)
         # Stored either way: a token of an absent id verifies nothing (spending it is
         # conditional on the account existing).

@@ -7,6 +7,7 @@ import asyncio
 import structlog
 
 from dynaguard.errors import InvalidRequest, StoreError
+from dynaguard.guard.links import UNLOCK_PAGE
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.guard.tokens import hash_token, new_opaque_token
@@ -33,7 +34,7 @@ async def _send_unlock(svc: Services, user: UserItem) -> None:
     except StoreError:
         log.error("unlock_mail_not_sent", user_id=user.id)
         return
-    svc.post_letter(user.email, "unlock", link=svc.link("/auth/unlock", token), token=token)
+    svc.post_letter(user.email, "unlock", link=svc.link(UNLOCK_PAGE, token), token=token)
 
 
 def schedule_unlock_mail(svc: Services, user: UserItem) -> None:
