@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer, mail_text
 
@@ -174,6 +175,31 @@ async def test_oversized_body_is_refused_before_parsing(harness: Harness) -> Non
     r = await harness.client.post("/auth/login", json=huge)
     assert r.status_code == 413
     assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_oversized_chunked_body_is_refused_too(harness: Harness) -> None:
+    """Without a Content-Length (chunked upload) the limit holds as well: a 413 problem,
+    never a 500 from a body cut off under the application."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"email": "a@example.com", "password": "'
+        for _ in range(20):
+            yield b"x" * 8192
+        yield b'"}'
+
+    r = await harness.client.post("/auth/login", content=chunks(),
+                                  headers={"content-type": "application/json"})
+    assert "content-length" not in r.request.headers
+    assert r.status_code == 413
+    assert r.headers["content-type"] == "application/problem+json"
+
+    async def small() -> AsyncIterator[bytes]:
+        yield b'{"email": "a@example.com",'
+        yield b' "password": "not the password at all"}'
+
+    r = await harness.client.post("/auth/login", content=small(),
+                                  headers={"content-type": "application/json"})
+    assert r.status_code == 401
 
 
 async def test_auth_answers_are_not_cached(harness: Harness, make_user: MakeUser) -> None:

@@ -13,7 +13,12 @@ PROBLEM_413 = json.dumps({"type": "about:blank", "title": "Request body too larg
 
 
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes before they are buffered (413 problem)."""
+    """Refuse bodies over ``limit`` bytes before the application sees any (413 problem).
+
+    A declared ``Content-Length`` is judged at once (the server holds the body to it). A
+    body without one (chunked) is read here first, up to the limit, and handed on whole:
+    failing a read half-way through the application would surface as whatever the
+    application makes of a broken body (a 400 or a 500), not as a 413."""
 
     def __init__(self, app: ASGIApp, limit: int = 64 * 1024) -> None:
         self.app = app
@@ -24,24 +29,32 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.limit:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        buffered = await self._read_bounded(receive)
+        if buffered is None:
             await self._refuse(send)
             return
+        await self.app(scope, _replay(buffered, receive), send)
+
+    async def _read_bounded(self, receive: Receive) -> list[Message] | None:
+        """The request's body messages, or None once they pass the limit."""
+        messages: list[Message] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages  # the client went away; the app will see it
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     @staticmethod
     async def _refuse(send: Send) -> None:
@@ -51,8 +64,16 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": PROBLEM_413})
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that hands out ``messages`` first, then the connection's own."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
 
 
 class SecurityHeaders:
