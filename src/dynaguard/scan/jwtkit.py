@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 __all__ = ["HMAC_DIGESTS", "Jwt", "b64url", "candidate_secrets", "crack_hmac", "hashed",
-           "parse_jwt"]
+           "hmac_token", "parse_jwt"]
 
 HMAC_DIGESTS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
 # Secrets people paste from tutorials, framework defaults and .env examples.
@@ -102,6 +102,15 @@ class Jwt:
 
     def none_signed(self, **changes: Any) -> str:
         return f"{_encode({**self.header, 'alg': 'none'})}.{_encode({**self.claims, **changes})}."
+
+
+def hmac_token(header: dict[str, Any], claims: dict[str, Any], key: bytes,
+               alg: str = "HS256") -> str:
+    """A token with exactly this header (``alg`` set) and claims, MACed with ``key``."""
+    head = _encode({**header, "alg": alg})
+    body = _encode(claims)
+    digest = hmac.digest(key, f"{head}.{body}".encode(), HMAC_DIGESTS[alg])
+    return f"{head}.{body}.{b64url(digest)}"
 
 
 def parse_jwt(token: str) -> Jwt | None:

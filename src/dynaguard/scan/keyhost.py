@@ -94,12 +94,12 @@ class KeyHost:
     async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT_S)
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ConnectionError):
             writer.close()
             return
         parts = head[:MAX_REQUEST_BYTES].split(b"\r\n", 1)[0].split(b" ")
-        method, path = (parts[0], parts[1].decode("latin-1")) if len(parts) >= 2 else (b"", "")  # noqa: PLR2004 -- method and target
+        method, path = (parts[0], parts[1].decode("latin-1")) if len(parts) >= 2 else (b"", "")
         document = self.documents.get(path) if method == b"GET" else None
         if document is not None:
             self.fetched.append(path)
