@@ -146,7 +146,8 @@ def candidate_secrets(extra: Iterable[str] = ()) -> Iterator[str]:
 
     Words come from the lists zxcvbn ships (common passwords, English words, names, film
     and TV words); each is tried as is, capitalised and upper-cased, and the most common
-    ones also with the suffixes people add. At most ``MAX_CANDIDATES``.
+    ones also with the suffixes people add. Every plain word comes before any decorated
+    one, so a bare dictionary word is found early. At most ``MAX_CANDIDATES``.
     """
     seen: set[str] = set()
     count = 0
@@ -161,10 +162,9 @@ def candidate_secrets(extra: Iterable[str] = ()) -> Iterator[str]:
     def words() -> Iterator[tuple[str, bool]]:
         for word in [*extra, *COMMON_SECRETS]:
             yield word, True
-        for rank, word in enumerate(passwords):
-            yield word, rank < 10_000
-        for rank, word in enumerate(others):
-            yield word, rank < 5_000
+        yield from ((word, False) for word in (*passwords, *others))
+        yield from ((word, True) for word in passwords[:10_000])
+        yield from ((word, True) for word in others[:5_000])
 
     for word, decorate in words():
         for candidate in variants(word, decorate):
