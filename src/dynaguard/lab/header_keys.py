@@ -152,7 +152,8 @@ async def _fetch(url: str) -> bytes:
     if parts.scheme != "http" or (parts.hostname or "") not in LOOPBACK_HOSTS:
         raise KeyRefused
     try:
-        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_S, follow_redirects=False) as client:
+        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_S, follow_redirects=False,
+                                     trust_env=False) as client:
             response = await client.get(url)
     except httpx.HTTPError:
         raise KeyRefused from None
