@@ -6,6 +6,7 @@ import json
 
 import httpx
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -13,8 +14,13 @@ from dynaguard.scan.checks.jwt_keys import key_encodings
 from dynaguard.scan.keyhost import KeyHost, ScannerKey
 
 
-async def test_key_host_serves_its_documents_on_loopback_and_notes_fetches() -> None:
-    key = ScannerKey.generate()
+@pytest.fixture(scope="module")
+def key() -> ScannerKey:
+    return ScannerKey.generate()
+
+
+async def test_key_host_serves_its_documents_on_loopback_and_notes_fetches(
+        key: ScannerKey) -> None:
     jwks = json.dumps({"keys": [key.jwk]}).encode()
     async with KeyHost({"/k.json": ("application/json", jwks)}) as host:
         assert host.base_url.startswith("http://127.0.0.1:")
@@ -36,14 +42,14 @@ async def test_key_host_serves_its_documents_on_loopback_and_notes_fetches() -> 
             raise AssertionError("the key host still answers after the block")
 
 
-async def test_a_token_signed_with_the_scanner_key_verifies_with_its_jwk() -> None:
-    key = ScannerKey.generate()
+async def test_a_token_signed_with_the_scanner_key_verifies_with_its_jwk(
+        key: ScannerKey) -> None:
     token = key.sign({"sub": "x"}, {"kid": key.kid})
     assert jwt.decode(token, jwt.PyJWK(key.jwk).key, algorithms=["RS256"]) == {"sub": "x"}
     assert b"BEGIN CERTIFICATE" in key.certificate_pem()
 
 
-def test_encodings_include_the_pem_a_confused_verifier_uses() -> None:
+def test_encodings_include_the_pem_a_confused_verifier_uses(key: ScannerKey) -> None:
     for private in (ec.generate_private_key(ec.SECP256R1()),
                     ed25519.Ed25519PrivateKey.generate()):
         public = private.public_key()
@@ -53,7 +59,7 @@ def test_encodings_include_the_pem_a_confused_verifier_uses() -> None:
         forms = key_encodings(jwk)
         assert forms["PEM (SubjectPublicKeyInfo)"] == pem
         assert forms["PEM without final newline"] == pem.rstrip(b"\n")
-    assert "PEM (PKCS#1)" in key_encodings(ScannerKey.generate().jwk)
+    assert "PEM (PKCS#1)" in key_encodings(key.jwk)
     assert key_encodings({"kty": "nonsense"}) == {}
 
 
