@@ -17,6 +17,7 @@ from dynaguard.lab.account_routes import (
 )
 from dynaguard.lab.auth import LabAuth
 from dynaguard.lab.errors import install_error_handlers
+from dynaguard.lab.header_keys import build_jwks_router
 from dynaguard.lab.notes import build_admin_router, build_notes_router
 from dynaguard.lab.recovery import build_recovery_router
 from dynaguard.lab.registry import parse_flaws
@@ -52,4 +53,5 @@ def create_lab_app(settings: Settings, flaws: Iterable[str] | str = (), *,
     app.include_router(build_recovery_router(lab))
     app.include_router(build_notes_router(lab, auth))
     app.include_router(build_admin_router(lab, auth))
+    app.include_router(build_jwks_router(lab.tokens.header_keys))
     return app

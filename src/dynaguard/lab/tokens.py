@@ -7,6 +7,9 @@
     jwt_no_aud         aud is not checked, so tokens for the sibling reports API work here
     long_lived_tokens  30-day access tokens
 
+Keys picked by the token's header (jwt_alg_confusion, jwt_kid_injection, jwt_jku_trust)
+live in ``header_keys.py``; ``verify`` sends a token there only when one of them applies.
+
 Safe: a 256-bit random secret, one algorithm (HS256), and iss, aud, exp, iat, sub and sid
 all required and checked. A token is still only a claim: the session check decides.
 """
@@ -20,6 +23,7 @@ from collections.abc import Callable, Sequence
 import jwt
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from dynaguard.lab.header_keys import HeaderKeys, KeyRefused
 from dynaguard.settings import Settings
 
 __all__ = ["REPORTS_AUDIENCE", "WEAK_SECRET", "AccessClaims", "InvalidToken", "LabTokens"]
@@ -57,6 +61,7 @@ class LabTokens:
         self.clock = clock
         self.secret = WEAK_SECRET if "jwt_weak_secret" in flaws else secrets.token_urlsafe(32)
         self.audiences = (settings.audience, REPORTS_AUDIENCE)
+        self.header_keys = HeaderKeys(flaws, self.secret)
 
     @property
     def access_ttl(self) -> int:
@@ -72,7 +77,37 @@ class LabTokens:
         }
         if "jwt_no_exp" not in self.flaws:
             claims["exp"] = now + self.access_ttl
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+        kid = self.header_keys.issue_kid
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM,
+                          headers={"kid": kid} if kid else None)
+
+    async def verify(self, token: str) -> AccessClaims:
+        """``verify_access``, unless the header picks the key through a flaw that is on."""
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidToken from None
+        unsigned_ok = "jwt_no_verify" in self.flaws or (
+            "jwt_alg_none" in self.flaws and str(header.get("alg", "")).lower() == "none")
+        if unsigned_ok or not self.header_keys.applies(header):
+            return self.verify_access(token)
+        try:
+            await self.header_keys.verify_signature(token, header)
+            options = {**self._claim_options(), "verify_signature": False, "verify_exp": True,
+                       "verify_iat": True, "verify_iss": True}
+            return AccessClaims.model_validate(jwt.decode(
+                token, options=options, audience=self.settings.audience,  # type: ignore[arg-type]
+                issuer=self.settings.issuer, leeway=5))
+        except (KeyRefused, jwt.PyJWTError, ValidationError):
+            raise InvalidToken from None
+
+    def _claim_options(self) -> dict[str, object]:
+        required = ["iss", "aud", "exp", "iat", "sub", "sid"]
+        if "jwt_no_exp" in self.flaws:
+            required.remove("exp")
+        return {"require": required, "verify_aud": "jwt_no_aud" not in self.flaws}
 
     def verify_access(self, token: str) -> AccessClaims:
         """The claims of an acceptable access token, or InvalidToken."""
@@ -90,13 +125,8 @@ class LabTokens:
         if "jwt_alg_none" in self.flaws and str(header.get("alg", "")).lower() == "none":
             # "Unsigned tokens come from our own services, no need to verify them."
             return jwt.decode(token, options={"verify_signature": False})
-        required = ["iss", "aud", "exp", "iat", "sub", "sid"]
-        options: dict[str, object] = {"require": required}
-        if "jwt_no_exp" in self.flaws:
-            options["require"] = [claim for claim in required if claim != "exp"]
-        if "jwt_no_aud" in self.flaws:
-            options["verify_aud"] = False
-        return jwt.decode(token, self.secret, algorithms=[ALGORITHM], options=options,  # type: ignore[arg-type]
+        return jwt.decode(token, self.secret, algorithms=[ALGORITHM],
+                          options=self._claim_options(),  # type: ignore[arg-type]
                           audience=self.settings.audience, issuer=self.settings.issuer, leeway=5)
 
     def issue_mfa(self, user_id: str) -> str:

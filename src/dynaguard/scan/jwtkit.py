@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 __all__ = ["HMAC_DIGESTS", "Jwt", "b64url", "candidate_secrets", "crack_hmac", "hashed",
-           "parse_jwt"]
+           "hmac_token", "parse_jwt"]
 
 HMAC_DIGESTS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
 # Secrets people paste from tutorials, framework defaults and .env examples.
@@ -104,6 +104,15 @@ class Jwt:
         return f"{_encode({**self.header, 'alg': 'none'})}.{_encode({**self.claims, **changes})}."
 
 
+def hmac_token(header: dict[str, Any], claims: dict[str, Any], key: bytes,
+               alg: str = "HS256") -> str:
+    """A token with exactly this header (``alg`` set) and claims, MACed with ``key``."""
+    head = _encode({**header, "alg": alg})
+    body = _encode(claims)
+    digest = hmac.digest(key, f"{head}.{body}".encode(), HMAC_DIGESTS[alg])
+    return f"{head}.{body}.{b64url(digest)}"
+
+
 def parse_jwt(token: str) -> Jwt | None:
     """The token as a JWT, or None when it is not a compact JWS with JSON parts."""
     parts = token.split(".")
@@ -137,7 +146,8 @@ def candidate_secrets(extra: Iterable[str] = ()) -> Iterator[str]:
 
     Words come from the lists zxcvbn ships (common passwords, English words, names, film
     and TV words); each is tried as is, capitalised and upper-cased, and the most common
-    ones also with the suffixes people add. At most ``MAX_CANDIDATES``.
+    ones also with the suffixes people add. Every plain word comes before any decorated
+    one, so a bare dictionary word is found early. At most ``MAX_CANDIDATES``.
     """
     seen: set[str] = set()
     count = 0
@@ -152,10 +162,9 @@ def candidate_secrets(extra: Iterable[str] = ()) -> Iterator[str]:
     def words() -> Iterator[tuple[str, bool]]:
         for word in [*extra, *COMMON_SECRETS]:
             yield word, True
-        for rank, word in enumerate(passwords):
-            yield word, rank < 10_000
-        for rank, word in enumerate(others):
-            yield word, rank < 5_000
+        yield from ((word, False) for word in (*passwords, *others))
+        yield from ((word, True) for word in passwords[:10_000])
+        yield from ((word, True) for word in others[:5_000])
 
     for word, decorate in words():
         for candidate in variants(word, decorate):

@@ -4,6 +4,7 @@ from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check r
     access_control,
     brute_force,
     enumeration,
+    jwt_keys,
     jwt_tokens,
     malformed_input,
     missing_auth,

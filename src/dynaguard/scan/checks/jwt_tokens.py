@@ -9,6 +9,7 @@ unchanged token, so an acceptance can only come from the change.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import Jwt, crack_hmac, parse_jwt
 from dynaguard.scan.session import Credential
 
-__all__ = ["Forger", "forger_for", "with_token"]
+__all__ = ["Forger", "forge_or_skip", "forger_for", "own_token", "token_accepted", "with_token"]
 
 NONE_CASINGS = ("none", "None", "NONE", "nOnE")
 FOREIGN_ISSUER = "https://issuer.dgscan.invalid"
@@ -35,7 +36,7 @@ def with_token(credential: Credential, token: str) -> Credential:
     return Credential(credential.send_as, credential.name, value, token=token)
 
 
-async def _own_token(ctx: CheckContext) -> tuple[Credential, Jwt]:
+async def own_token(ctx: CheckContext) -> tuple[Credential, Jwt]:
     """A live session of the primary account whose credential is a JWT the server honours."""
     ctx.accounts.endpoint("me")
     credential = await ctx.accounts.session(await ctx.accounts.get(0))
@@ -49,7 +50,7 @@ async def _own_token(ctx: CheckContext) -> tuple[Credential, Jwt]:
     return credential, token
 
 
-async def _accepted(ctx: CheckContext, credential: Credential, token: str) -> bool:
+async def token_accepted(ctx: CheckContext, credential: Credential, token: str) -> bool:
     return await ctx.accounts.is_authenticated(with_token(credential, token))
 
 
@@ -87,9 +88,9 @@ def _signs(token: Jwt, secret: str) -> bool:
 async def forger_for(ctx: CheckContext, credential: Credential, token: Jwt) -> Forger | None:
     """A forging method that works against this server, or None: an unsigned token, a
     token whose signature is not checked, or one signed with a cracked HMAC secret."""
-    if await _accepted(ctx, credential, token.none_signed(jti="dgscan-forge")):
+    if await token_accepted(ctx, credential, token.none_signed(jti="dgscan-forge")):
         return Forger("alg none", token.none_signed)
-    if await _accepted(ctx, credential, token.tampered(jti="dgscan-forge")):
+    if await token_accepted(ctx, credential, token.tampered(jti="dgscan-forge")):
         return Forger("signature not verified", token.tampered)
     secret, _, _ = await asyncio.to_thread(_crack, ctx.http.target, token)
     if secret is not None:
@@ -109,10 +110,10 @@ def _mask(secret: str) -> str:
            "(e.g. `jwt.decode(token, key, algorithms=[\"EdDSA\"])`); never let the token's "
            "own `alg` header choose how, or whether, it is checked."))
 async def alg_none(ctx: CheckContext) -> Outcome:
-    credential, token = await _own_token(ctx)
+    credential, token = await own_token(ctx)
     me = ctx.accounts.endpoint("me")
     accepted = [alg for alg in NONE_CASINGS
-                if await _accepted(ctx, credential, token.unsigned(alg))]
+                if await token_accepted(ctx, credential, token.unsigned(alg))]
     if accepted:
         return failed(f"unsigned tokens accepted with alg {', '.join(accepted)}", ctx.finding(
             me.label, {"accepted_alg_values": accepted, "original_alg": token.alg},
@@ -126,13 +127,13 @@ async def alg_none(ctx: CheckContext) -> Outcome:
            "algorithm allow-list; remove any `verify_signature: False` path, even one meant "
            "for tokens from a trusted gateway."))
 async def signature_not_verified(ctx: CheckContext) -> Outcome:
-    credential, token = await _own_token(ctx)
+    credential, token = await own_token(ctx)
     me = ctx.accounts.endpoint("me")
     probes = {"signature stripped": token.stripped(),
               "signature altered": token.altered_signature(),
               "claims altered under the original signature": token.tampered(jti="dgscan-x")}
     accepted = [name for name, probe in probes.items()
-                if await _accepted(ctx, credential, probe)]
+                if await token_accepted(ctx, credential, probe)]
     if accepted:
         return failed("tokens with a broken signature accepted", ctx.finding(
             me.label, {"accepted": accepted, "alg": token.alg},
@@ -146,14 +147,14 @@ async def signature_not_verified(ctx: CheckContext) -> Outcome:
            "(`secrets.token_urlsafe(32)`), rotate it now (every token it signed can be "
            "forged), or move to an asymmetric algorithm such as EdDSA."))
 async def weak_secret(ctx: CheckContext) -> Outcome:
-    credential, token = await _own_token(ctx)
+    credential, token = await own_token(ctx)
     if not token.alg.upper().startswith("HS"):
         return passed(f"tokens are signed with {token.alg or 'no alg'}, not an HMAC secret")
     secret, tried, seconds = await asyncio.to_thread(_crack, ctx.http.target, token)
     if secret is None:
         return passed(f"{tried} candidate secrets tried offline in {seconds} s; none matched")
     forged = token.hmac_signed(secret.encode(), jti="dgscan-cracked")
-    confirmed = await _accepted(ctx, credential, forged)
+    confirmed = await token_accepted(ctx, credential, forged)
     login = ctx.accounts.endpoint("login")
     return failed(f"the {token.alg} secret was found after {tried} candidates", ctx.finding(
         login.label, {"alg": token.alg, "secret": _mask(secret), "candidates_tried": tried,
@@ -161,8 +162,8 @@ async def weak_secret(ctx: CheckContext) -> Outcome:
         confidence=Confidence.CERTAIN))
 
 
-async def _forge_or_skip(ctx: CheckContext) -> tuple[Credential, Jwt, Forger]:
-    credential, token = await _own_token(ctx)
+async def forge_or_skip(ctx: CheckContext) -> tuple[Credential, Jwt, Forger]:
+    credential, token = await own_token(ctx)
     forger = await forger_for(ctx, credential, token)
     if forger is None:
         raise Skip("no way to forge a token the server accepts (alg none and broken "
@@ -176,13 +177,13 @@ async def _forge_or_skip(ctx: CheckContext) -> tuple[Credential, Jwt, Forger]:
            "Require `exp` on every access token and reject expired ones (PyJWT does when "
            "`exp` is listed in `options={\"require\": [...]}` and verification is on)."))
 async def expired_accepted(ctx: CheckContext) -> Outcome:
-    credential, _, forger = await _forge_or_skip(ctx)
+    credential, _, forger = await forge_or_skip(ctx)
     me = ctx.accounts.endpoint("me")
     now = int(time.time())
     probes: dict[str, dict[str, Any]] = {
         "expired an hour ago": {"exp": now - 3600, "iat": now - 7200, "jti": "dgscan-exp"}}
     accepted = [name for name, claims in probes.items()
-                if await _accepted(ctx, credential, forger.sign(**claims))]
+                if await token_accepted(ctx, credential, forger.sign(**claims))]
     if accepted:
         return failed("an expired token was accepted", ctx.finding(
             me.label, {"accepted": accepted, "forged_by": forger.how},
@@ -195,7 +196,7 @@ async def expired_accepted(ctx: CheckContext) -> Outcome:
            "Validate `iss` and `aud` on every token against the values this API expects "
            "(`jwt.decode(..., issuer=ISSUER, audience=AUDIENCE)`) and require both claims."))
 async def claims_not_validated(ctx: CheckContext) -> Outcome:
-    credential, token, forger = await _forge_or_skip(ctx)
+    credential, token, forger = await forge_or_skip(ctx)
     me = ctx.accounts.endpoint("me")
     probes = {"foreign issuer": {"iss": FOREIGN_ISSUER, "jti": "dgscan-iss"},
               "foreign audience": {"aud": FOREIGN_AUDIENCE, "jti": "dgscan-aud"}}
@@ -204,7 +205,7 @@ async def claims_not_validated(ctx: CheckContext) -> Outcome:
         claim = next(iter(claims))
         if claim not in token.claims:
             continue
-        if await _accepted(ctx, credential, forger.sign(**claims)):
+        if await token_accepted(ctx, credential, forger.sign(**claims)):
             findings.append(ctx.finding(me.label, {"accepted": name, "forged_by": forger.how,
                                                    "claim": claim},
                                         title=f"Token {claim} not validated",
@@ -212,3 +213,43 @@ async def claims_not_validated(ctx: CheckContext) -> Outcome:
     if findings:
         return failed("tokens for another issuer or audience were accepted", *findings)
     return passed(f"foreign iss and aud refused (forged by {forger.how})")
+
+
+async def _identity(ctx: CheckContext, credential: Credential) -> Any:
+    me = ctx.accounts.endpoint("me")
+    response = await ctx.http.request(me.method, me.path, headers=credential.headers())
+    if not response.is_success:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+@check("jwt.sub_swapped", title="Forged token speaks for another account (sub swapped)",
+       cwe=(287, 639), severity=Severity.CRITICAL, order=43, remediation=(
+           "Take the caller's identity from server-side state bound to the token (the "
+           "session it names, whose owner must equal `sub`), not from `sub` alone; and "
+           "close whatever let the token be forged (see the other jwt findings)."))
+async def sub_swapped(ctx: CheckContext) -> Outcome:
+    credential, token, forger = await forge_or_skip(ctx)
+    if "sub" not in token.claims:
+        raise Skip("the scanner's token has no sub claim to swap")
+    first, second = await ctx.accounts.get(0), await ctx.accounts.get(1)
+    theirs = parse_jwt((await ctx.accounts.session(second)).token or "")
+    if theirs is None or theirs.claims.get("sub") in (None, token.claims["sub"]):
+        raise Skip("the second account's token carries no sub of its own")
+    forged = with_token(credential, forger.sign(sub=theirs.claims["sub"], jti="dgscan-sub"))
+    answer = await _identity(ctx, forged)
+    shown = json.dumps(answer) if answer is not None else ""
+    me = ctx.accounts.endpoint("me")
+    if second.identifier in shown and first.identifier not in shown:
+        return failed("a forged token with the second account's sub was served as that "
+                      "account", ctx.finding(me.label, {
+                          "forged_by": forger.how, "swapped": "sub",
+                          "identity_returned": "second scanner account",
+                          "other_claims_kept": sorted(set(token.claims) - {"sub", "jti"})},
+                          confidence=Confidence.CERTAIN))
+    verdict = "refused" if answer is None else "served as the token's own session owner"
+    return passed(f"a forged token with another account's sub was {verdict} "
+                  f"(forged by {forger.how})")
