@@ -3,8 +3,10 @@ public key, ``kid`` injection, and keys brought by the header (``jku``, ``x5u``,
 
 Each check sends the scanner's own claims under a header it controls. A control token
 with the same header and a random key comes first: when even that is accepted the server
-checks no signature at all (``jwt.signature_not_verified`` says so), and a key attack
-would prove nothing more, so the check skips instead of double-counting.
+checks no signature at all (``jwt.signature_not_verified`` says so). The attack is still
+run and reported when it works, since the target does accept it, but with tentative
+confidence and ``random_key_accepted`` in the evidence: the root cause may be the missing
+signature check alone, and fixing that is the first step.
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ async def _signature_ignored(ctx: CheckContext, credential: Credential, token: J
     control = hmac_token({**header, "typ": "JWT"}, _claims(token, "control"),
                          secrets.token_bytes(32))
     return await token_accepted(ctx, credential, control)
+
+
+MASKED = ("; a token under a random key was accepted too, so this may be the missing "
+          "signature check alone")
+
+
+def _confidence(masked: bool) -> Confidence:
+    return Confidence.TENTATIVE if masked else Confidence.CERTAIN
 
 
 async def _json(ctx: CheckContext, path: str) -> Any:
@@ -127,8 +137,7 @@ async def alg_confusion(ctx: CheckContext) -> Outcome:
     if not keys:
         raise Skip("no public key published (JWKS, OpenID configuration or spec)")
     probe_header = {"typ": "JWT", **({"kid": keys[0][1]["kid"]} if "kid" in keys[0][1] else {})}
-    if await _signature_ignored(ctx, credential, token, probe_header):
-        raise Skip("a token under a random key is accepted: no signature is checked at all")
+    masked = await _signature_ignored(ctx, credential, token, probe_header)
     tried = 0
     for where, jwk in keys:
         header = {"typ": "JWT", **({"kid": jwk["kid"]} if "kid" in jwk else {})}
@@ -138,11 +147,11 @@ async def alg_confusion(ctx: CheckContext) -> Outcome:
             if await token_accepted(ctx, credential, probe):
                 me = ctx.accounts.endpoint("me")
                 return failed("an HS256 token keyed with the published public key was "
-                              "accepted", ctx.finding(me.label, {
+                              "accepted" + (MASKED if masked else ""), ctx.finding(me.label, {
                                   "key_source": where, "kid": jwk.get("kid"),
                                   "kty": jwk.get("kty"), "hmac_secret_form": form,
-                                  "original_alg": token.alg},
-                                  confidence=Confidence.CERTAIN))
+                                  "original_alg": token.alg, "random_key_accepted": masked},
+                                  confidence=_confidence(masked)))
     return passed(f"{tried} HS256 tokens keyed with {len(keys)} published public key(s) "
                   "refused")
 
@@ -153,16 +162,17 @@ async def alg_confusion(ctx: CheckContext) -> Outcome:
            "unknown ids, and never build a file path, SQL query or command from it."))
 async def kid_injection(ctx: CheckContext) -> Outcome:
     credential, token = await own_token(ctx)
-    if await _signature_ignored(ctx, credential, token, {"kid": KID_PROBES[0][1]}):
-        raise Skip("a token under a random key is accepted: no signature is checked at all")
+    masked = await _signature_ignored(ctx, credential, token, {"kid": KID_PROBES[0][1]})
     accepted = [name for name, kid, key in KID_PROBES
                 if await token_accepted(ctx, credential, hmac_token(
                     {"typ": "JWT", "kid": kid}, _claims(token, "kid"), key))]
     if accepted:
         me = ctx.accounts.endpoint("me")
-        return failed("tokens whose kid points at a key the scanner knows were accepted",
-                      ctx.finding(me.label, {"accepted": accepted, "alg": "HS256"},
-                                  confidence=Confidence.CERTAIN))
+        return failed("tokens whose kid points at a key the scanner knows were accepted"
+                      + (MASKED if masked else ""),
+                      ctx.finding(me.label, {"accepted": accepted, "alg": "HS256",
+                                             "random_key_accepted": masked},
+                                  confidence=_confidence(masked)))
     return passed(f"{len(KID_PROBES)} kid injections (path traversal, SQL) refused")
 
 
@@ -198,9 +208,7 @@ async def header_key_injection(ctx: CheckContext) -> Outcome:
             if not (await ctx.http.request("GET", host.url("/ready"))).is_success:
                 raise Skip("the scanner's loopback key host did not answer")
             control = {"kid": key.kid, "jku": host.url("/jku/jwks.json")}
-            if await _signature_ignored(ctx, credential, token, control):
-                raise Skip("a token under a random key is accepted: no signature is "
-                           "checked at all")
+            masked = await _signature_ignored(ctx, credential, token, control)
             host.fetched.clear()
             accepted = await _header_probes(ctx, credential, token, key, host)
             fetched = {"jku": "/jku/jwks.json" in host.fetched,
@@ -210,11 +218,15 @@ async def header_key_injection(ctx: CheckContext) -> Outcome:
     me = ctx.accounts.endpoint("me")
     evidence = {"accepted": [name for name, ok in accepted.items() if ok],
                 "target_fetched": fetched, "key_host": "scanner loopback (127.0.0.1)",
-                "alg": "RS256"}
+                "alg": "RS256", "random_key_accepted": masked}
     if any(accepted.values()):
+        # A target that fetched the key it was pointed at follows the header, whatever
+        # else it fails to check.
+        confidence = (Confidence.FIRM if masked and any(fetched.values())
+                      else _confidence(masked))
         return failed("tokens signed with the scanner's key were accepted because their "
-                      "header named it", ctx.finding(me.label, evidence,
-                                                     confidence=Confidence.CERTAIN))
+                      "header named it" + (MASKED if masked else ""),
+                      ctx.finding(me.label, evidence, confidence=confidence))
     if any(fetched.values()):
         return failed("the target fetched key URLs named by a token header (refused the "
                       "tokens)", ctx.finding(me.label, evidence, severity=Severity.LOW,
