@@ -22,7 +22,6 @@ from dynaguard.scan.mailbox import extract_token
 from dynaguard.scan.smtp_sink import parse_smtp_address, smtp_mailbox
 from dynaguard.scan.token_strength import MIN_BITS, assess_tokens
 from dynaguard.settings import Settings
-from dynaguard.store.engine import free_port
 
 EMAIL = "dgscan-1@example.com"
 
@@ -44,7 +43,8 @@ def test_hash_of_identifier_and_time_is_recognised() -> None:
     strength = assess_tokens(tokens, EMAIL, (now, now + 2))
     assert strength.derivation == "md5(identifier:epoch)"
     assert strength.predictable
-    assert strength.estimated_bits == 48 and strength.estimated_bits < MIN_BITS
+    assert strength.estimated_bits == 48
+    assert strength.estimated_bits < MIN_BITS
 
 
 def test_short_repeated_and_sequential_tokens_are_weak() -> None:
@@ -92,7 +92,8 @@ async def test_sink_keeps_mail_per_recipient_and_time() -> None:
             await aiosmtplib.send(build_message("t@example.com", to, "Reset", f"Token: {token}\n"),
                                   hostname="127.0.0.1", port=sink.port, timeout=5)
         text = await sink.wait_for(EMAIL, before, timeout_s=2)
-        assert text is not None and extract_token(text)[0] == "tok-one"
+        assert text is not None
+        assert extract_token(text)[0] == "tok-one"
         assert await sink.wait_for(EMAIL, time.time() + 1, timeout_s=0.2) is None
         assert await sink.wait_for(EMAIL, before, timeout_s=0.2,
                                    accept=lambda t: "tok-two" in t) is None
@@ -111,7 +112,8 @@ def test_cli_starts_the_sink_and_prints_where(settings: Settings) -> None:
                                      "--mailbox", "smtp://127.0.0.1:0"])
     assert result.exit_code == 0, result.output
     port = re.search(r"SMTP sink listening on smtp://127\.0\.0\.1:(\d+)", result.output)
-    assert port and int(port.group(1)) > 0, result.output
+    assert port is not None, result.output
+    assert int(port.group(1)) > 0
     # Nothing was sent to the sink, and without --register there is no account to ask a
     # reset for: the check says so instead of passing.
     assert "skipped" in result.output
