@@ -232,7 +232,9 @@ def _lifetime(issued: Issued) -> tuple[float | None, str]:
            "expiry on the server at use, and say in the mail how long the link works."))
 async def token_expiry(ctx: CheckContext) -> Outcome:
     forgot = ctx.accounts.endpoint("forgot")
-    account = await ctx.accounts.disposable()
+    # The token is spent only if the stated lifetime is waited out; that changes only
+    # the password of a scanner-owned account, which the pool then keeps using.
+    account = await ctx.accounts.owned()
     issued = await request_reset(ctx, account, need_token=False)
     lifetime, source = _lifetime(issued)
     if lifetime is None:
@@ -240,8 +242,10 @@ async def token_expiry(ctx: CheckContext) -> Outcome:
                    "and a scan does not wait minutes to find out")
     if lifetime <= WAIT_LIMIT_S and issued.token is not None:
         await asyncio.sleep(max(0.0, issued.requested_at + lifetime + 1 - time.time()))
-        late = await reset_password(ctx, issued.token, strong_password())
+        password = strong_password()
+        late = await reset_password(ctx, issued.token, password)
         if late.is_success:
+            account.password = password
             return failed("a reset token worked after its stated lifetime", ctx.finding(
                 ctx.accounts.endpoint("reset").label, {"stated_lifetime_s": lifetime,
                                                        "stated_in": source,
