@@ -35,9 +35,11 @@ class Mailbox(Protocol):
 
 
 def mail_text(message: EmailMessage) -> str:
-    """The plain-text body of a message (its HTML when it has no text part)."""
+    """A ``Subject: …`` line, a blank line, and the plain-text body of a message (its HTML
+    when it has no text part): what checks read to tell one kind of mail from another."""
     part = message.get_body(preferencelist=("plain", "html"))
-    return str(part.get_content()) if part is not None else ""
+    body = str(part.get_content()) if part is not None else ""
+    return f"Subject: {message.get('Subject', '')}\n\n{body}"
 
 
 async def poll(texts: Callable[[], list[str]], timeout_s: float,

@@ -86,10 +86,15 @@ async def smtp_mailbox(host: str, port: int) -> AsyncIterator[SmtpMailbox]:
     """Listen on ``host:port`` (0: a free port, then ``.port`` says which) until exit."""
     loop = asyncio.get_running_loop()
     mailbox = SmtpMailbox(host, port)
+    conversations: list[SMTP] = []
 
     def protocol() -> Any:
-        return SMTP(mailbox, hostname="dynaguard-scan", data_size_limit=MAX_MESSAGE_BYTES,
-                    timeout=30, loop=loop)
+        conversation = SMTP(mailbox, hostname="dynaguard-scan",
+                            data_size_limit=MAX_MESSAGE_BYTES, timeout=30, loop=loop)
+        conversations[:] = [c for c in conversations
+                            if c.transport is None or not c.transport.is_closing()]
+        conversations.append(conversation)
+        return conversation
 
     try:
         server = await loop.create_server(protocol, host=host, port=port)
@@ -100,5 +105,10 @@ async def smtp_mailbox(host: str, port: int) -> AsyncIterator[SmtpMailbox]:
         yield mailbox
     finally:
         server.close()
+        # Hang up on senders still talking: a target mailing as the scan ends must not
+        # wait out its SMTP timeout against a loop that no longer serves the sink.
+        for conversation in conversations:
+            if conversation.transport is not None and not conversation.transport.is_closing():
+                conversation.transport.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(server.wait_closed(), 5)
