@@ -285,9 +285,22 @@ async def sessions_survive_reset(ctx: CheckContext) -> Outcome:
         raise Skip("the identity endpoint refuses a fresh session")
     issued = await request_reset(ctx, account)
     done = await _first_reset(ctx, account, issued)
+    findings = []
     if await ctx.accounts.is_authenticated(before):
-        return failed("a session from before the reset still works", ctx.finding(
+        findings.append(ctx.finding(
             reset.label, {"reset_status": done.status_code, "credential": before.send_as,
                           "identity_endpoint_after_reset": "accepted"},
             confidence=Confidence.CERTAIN))
+    refresh = ctx.profile.endpoint("refresh")
+    if refresh is not None and before.refresh_token:
+        renewed = await ctx.http.request(refresh.method, refresh.path,
+                                         **build_body(refresh, token=before.refresh_token))
+        if renewed.is_success:
+            findings.append(ctx.finding(
+                refresh.label, {"reset_status": done.status_code,
+                                "refresh_status_after_reset": renewed.status_code},
+                title="Refresh token from before a password reset still works",
+                confidence=Confidence.CERTAIN))
+    if findings:
+        return failed("a session from before the reset still works", *findings)
     return passed(f"{reset.label} ended the sessions opened before it")
