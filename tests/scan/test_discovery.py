@@ -36,10 +36,13 @@ def test_guard_spec(settings: Settings) -> None:
                       "verify_email": "POST /auth/verify-email", "refresh": "POST /auth/refresh",
                       "logout": "POST /auth/logout", "me": "GET /auth/me",
                       "forgot": "POST /auth/password/forgot",
-                      "change_password": "POST /auth/password/change"}
+                      "change_password": "POST /auth/password/change",
+                      "reset": "POST /auth/password/reset"}
     login = profile.endpoints["login"]
     assert (login.identifier, login.password, login.body) == ("email", "password", "json")
     assert profile.endpoints["verify_email"].token == "token"
+    reset = profile.endpoints["reset"]
+    assert (reset.token, reset.new_password, reset.body) == ("token", "new_password", "json")
     assert profile.session.send_as == "bearer"
     assert profile.accounts.identifier == "email"
 

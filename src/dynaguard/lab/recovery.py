@@ -6,6 +6,8 @@ and roughly when the mail was sent computes it, and can use it again later.
 Safe: 256 random bits, stored as a hash, 15 minutes, taken with a conditional delete.
 ``reset_token_in_response``: forgot answers with the token itself.
 ``reset_keeps_sessions``: the reset changes the hash but ends no session.
+``reset_token_reusable``: a random token, but never taken, so it works again.
+``reset_token_long_lived``: tokens (and the mail) last 7 days instead of 15 minutes.
 ``message_enum`` also makes forgot answer 404 for an unknown email.
 """
 
@@ -29,6 +31,7 @@ from dynaguard.lab.store import RawItem
 __all__ = ["RESET_TTL", "build_recovery_router", "weak_reset_token"]
 
 RESET_TTL = 900
+LONG_RESET_TTL = 7 * 86_400
 
 
 def weak_reset_token(email: str, when: int) -> str:
@@ -43,14 +46,19 @@ def _invalid_token() -> LabError:
 def build_recovery_router(lab: Lab) -> APIRouter:
     router = APIRouter(tags=["auth"])
     weak = lab.on("reset_token_weak")
+    ttl = LONG_RESET_TTL if lab.on("reset_token_long_lived") else RESET_TTL
 
     async def store_and_mail(email: str, user_id: str, token: str) -> None:
+        lifetime = ""
         if weak:
             await lab.store.put_token("RESET", token, user_id, None, new=False)
         else:
-            await lab.store.put_token("RESET", token_hash(token), user_id, lab.now() + RESET_TTL)
+            await lab.store.put_token("RESET", token_hash(token), user_id, lab.now() + ttl)
+            span = f"{ttl // 86_400} days" if ttl >= 86_400 else f"{ttl // 60} minutes"
+            lifetime = f"The link expires in {span}.\n"
         await lab.send_mail(email, "Reset your password", f"Token: {token}\n"
-                            f"Link: {lab.settings.public_url}/reset-password?token={token}\n")
+                            f"Link: {lab.settings.public_url}/reset-password?token={token}\n"
+                            f"{lifetime}")
 
     @router.post("/auth/password/forgot", status_code=202)
     async def forgot(body: ForgotBody, background: BackgroundTasks) -> JSONResponse:
@@ -93,7 +101,8 @@ def build_recovery_router(lab: Lab) -> APIRouter:
         if user_id is None or user is None:
             raise _invalid_token()
         check_policy(lab, body.new_password, str_attr(user, "email") or "")
-        if not weak and await lab.store.take_token("RESET", token_hash(body.token)) is None:
+        spend = not weak and not lab.on("reset_token_reusable")
+        if spend and await lab.store.take_token("RESET", token_hash(body.token)) is None:
             raise _invalid_token()  # used by a concurrent request first
         await lab.store.set_password(user_id, await lab.passwords.hash(body.new_password),
                                      revoke=not lab.on("reset_keeps_sessions"))

@@ -14,7 +14,7 @@ import httpx
 
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.http import ScanHTTP
-from dynaguard.scan.mailbox import FileMailbox, extract_token
+from dynaguard.scan.mailbox import Mailbox, extract_token
 from dynaguard.scan.profile import Endpoint, Profile
 from dynaguard.scan.session import Credential, build_body, read_credential
 
@@ -37,7 +37,7 @@ class AccountPool:
     """Hands accounts and sessions to checks, registering accounts when allowed."""
 
     def __init__(self, http: ScanHTTP, profile: Profile, given: list[Account], *,
-                 register: bool, mailbox: FileMailbox | None) -> None:
+                 register: bool, mailbox: Mailbox | None) -> None:
         self.http = http
         self.profile = profile
         self.given = given
@@ -106,7 +106,7 @@ class AccountPool:
             return account
         if self.mailbox is None:
             self._refusal = ("a registered account cannot log in (verification needed?); "
-                             "pass --mailbox DIR")
+                             "pass --mailbox DIR or smtp://127.0.0.1:PORT")
             raise Skip(self._refusal)
         await self._verify(account, since)
         if not (await self.login(account)).is_success:
@@ -118,7 +118,7 @@ class AccountPool:
         assert self.mailbox is not None  # noqa: S101 -- checked by the caller
         text = await self.mailbox.wait_for(account.identifier, since)
         if text is None:
-            self._refusal = f"no verification mail arrived in {self.mailbox.directory}"
+            self._refusal = f"no verification mail arrived in {self.mailbox.where}"
             raise Skip(self._refusal)
         token, link = extract_token(text)
         endpoint = self.profile.endpoint("verify_email")

@@ -42,11 +42,16 @@ class TerminalView:
                                  TimeElapsedColumn(), console=console, transient=True,
                                  disable=not enabled)
         self.task: TaskID | None = None
+        self.console = console
 
     def __call__(self, event: object) -> None:
         from dynaguard.scan import events  # noqa: PLC0415 -- keeps `--help` fast
 
-        if isinstance(event, events.ScanStarted):
+        if isinstance(event, events.MailSinkStarted):
+            # Printed even without a progress bar: the target must be told where to send.
+            self.console.print(f"SMTP sink listening on {event.url}: send the target's mail "
+                               "there for this scan", highlight=False)
+        elif isinstance(event, events.ScanStarted):
             self.progress.start()
             self.task = self.progress.add_task("discovery", total=len(event.checks), requests=0)
         elif self.task is None:
@@ -86,8 +91,10 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
     register: Annotated[bool | None, typer.Option(
         "--register/--no-register",
         help="Create scanner-owned accounts (default: only for loopback targets).")] = None,
-    mailbox: Annotated[Path | None, typer.Option(
-        help="The target's file outbox directory, to follow verification mails.")] = None,
+    mailbox: Annotated[str | None, typer.Option(
+        help="The target's file outbox directory, or smtp://127.0.0.1:PORT to start an SMTP "
+             "sink for the scan (port 0: a free one, printed), to read verification and "
+             "reset mails.")] = None,
     budget: Annotated[int, typer.Option(help="Most requests the scan may send.")] = 1500,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
     timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds.")] = 10.0,
@@ -132,12 +139,11 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
                                  "--password2)")
             if ident is not None and secret is not None:
                 accounts.append(Account(ident, secret, owned=False))
-        if mailbox is not None and str(mailbox).startswith("smtp:"):
-            raise UsageError("--mailbox takes a file outbox directory; SMTP sinks are not "
-                             "supported yet")
         config = ScanConfig(
             target=url, profile=load_profile(profile) if profile else None,
-            accounts=tuple(accounts), register=register, mailbox=mailbox, budget=budget,
+            accounts=tuple(accounts), register=register,
+            mailbox=mailbox if mailbox is None or "://" in mailbox else Path(mailbox),
+            budget=budget,
             concurrency=concurrency, timeout_s=timeout, checks=tuple(check or ()))
         gate = RegressionGate.prepare(baseline, fail_on_regression, history)
         view = TerminalView(err, enabled=not quiet and err.is_terminal)

@@ -11,6 +11,7 @@ import httpx
 from dynaguard.scan.accounts import Account
 from dynaguard.scan.errors import UsageError
 from dynaguard.scan.profile import Profile
+from dynaguard.scan.smtp_sink import parse_smtp_address
 
 __all__ = ["DEFAULT_BUDGET", "ScanConfig", "is_loopback"]
 
@@ -33,7 +34,8 @@ class ScanConfig:
     profile: Profile | None = None
     accounts: tuple[Account, ...] = ()
     register: bool | None = None
-    mailbox: Path | None = None
+    mailbox: Path | str | None = None
+    """A file outbox directory, or ``smtp://127.0.0.1:PORT`` for an SMTP sink."""
     budget: int = DEFAULT_BUDGET
     concurrency: int = 8
     timeout_s: float = 10.0
@@ -54,7 +56,9 @@ class ScanConfig:
             raise UsageError("concurrency must be between 1 and 64")
         if not 30 <= self.timing_max_pairs <= 300:
             raise UsageError("timing pairs must be between 30 and 300")
-        if self.mailbox is not None and not self.mailbox.is_dir():
+        if isinstance(self.mailbox, str) and "://" in self.mailbox:
+            parse_smtp_address(self.mailbox)
+        elif self.mailbox is not None and not Path(self.mailbox).is_dir():
             raise UsageError(f"mailbox {self.mailbox} is not a directory")
 
     @property

@@ -212,6 +212,14 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
     if forgot is not None and not _pick(forgot.fields, PASSWORD_FIELDS):
         found["forgot"] = Endpoint(path=forgot.path, body=forgot.body,
                                    identifier=_pick(forgot.fields, IDENTIFIER_FIELDS))
+    reset = _best([op for op in operations if not op.secured and op != verify],
+                  {"reset", "recover", "recovery"}, method=None,
+                  need=[TOKEN_FIELDS, NEW_PASSWORD_FIELDS + PASSWORD_FIELDS])
+    if reset is not None:
+        found["reset"] = Endpoint(
+            path=reset.path, method=reset.method, body=reset.body,
+            token=_pick(reset.fields, TOKEN_FIELDS),
+            new_password=_pick(reset.fields, NEW_PASSWORD_FIELDS + PASSWORD_FIELDS))
     change = _best([op for op in operations if op.secured], {"password", "change"},
                    method=None, need=[NEW_PASSWORD_FIELDS])
     if change is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -20,14 +22,16 @@ from dynaguard.scan.events import (
     CheckFinished,
     CheckStarted,
     Event,
+    MailSinkStarted,
     ScanFinished,
     ScanStarted,
     SurfaceDiscovered,
 )
 from dynaguard.scan.findings import CheckResult, CheckStatus, ScanResult
 from dynaguard.scan.http import ScanHTTP
-from dynaguard.scan.mailbox import FileMailbox
+from dynaguard.scan.mailbox import FileMailbox, Mailbox
 from dynaguard.scan.scoring import score
+from dynaguard.scan.smtp_sink import parse_smtp_address, smtp_mailbox
 
 __all__ = ["run_scan", "scan_events"]
 
@@ -66,13 +70,21 @@ async def scan_events(config: ScanConfig) -> AsyncIterator[Event]:
     yield ScanStarted(config.target, tuple(s.id for s in selected))
     http = ScanHTTP(config.target, budget=config.budget, concurrency=config.concurrency,
                     timeout=config.timeout_s)
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(http.aclose)
+        mailbox: Mailbox | None = None
+        if isinstance(config.mailbox, str) and "://" in config.mailbox:
+            sink = await stack.enter_async_context(
+                smtp_mailbox(*parse_smtp_address(config.mailbox)))
+            mailbox = sink
+            yield MailSinkStarted(f"smtp://{sink.host}:{sink.port}")
+        elif config.mailbox is not None:
+            mailbox = FileMailbox(Path(config.mailbox))
         await _reach(http)
         surface = await discover(http, config.profile)
         profile = surface.profile
         yield SurfaceDiscovered(surface.spec_url, len(surface.operations), {
             role: endpoint.label for role, endpoint in profile.endpoints.items()})
-        mailbox = FileMailbox(config.mailbox) if config.mailbox else None
         pool = AccountPool(http, profile, list(config.accounts), register=config.may_register,
                            mailbox=mailbox)
         rng = random.Random(config.seed)  # noqa: S311 -- sampling order, not secrecy
@@ -83,8 +95,6 @@ async def scan_events(config: ScanConfig) -> AsyncIterator[Event]:
             result = await _run_check(ctx)
             results.append(result)
             yield CheckFinished(result, index, len(selected), http.requests)
-    finally:
-        await http.aclose()
     value, grade = score(results)
     yield ScanFinished(ScanResult(
         target=config.target, started_at=started_at,

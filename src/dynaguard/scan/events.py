@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from dynaguard.scan.findings import CheckResult, ScanResult
 
-__all__ = ["CheckFinished", "CheckStarted", "Event", "ScanFinished", "ScanStarted",
-           "SurfaceDiscovered"]
+__all__ = ["CheckFinished", "CheckStarted", "Event", "MailSinkStarted", "ScanFinished",
+           "ScanStarted", "SurfaceDiscovered"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,13 @@ class SurfaceDiscovered:
     spec_url: str | None
     operations: int
     endpoints: dict[str, str]
+
+
+@dataclass(frozen=True)
+class MailSinkStarted:
+    """The scan's SMTP sink listens here: the target's mail must be sent to it."""
+
+    url: str
 
 
 @dataclass(frozen=True)
@@ -44,4 +51,5 @@ class ScanFinished:
     result: ScanResult
 
 
-Event = ScanStarted | SurfaceDiscovered | CheckStarted | CheckFinished | ScanFinished
+Event = (ScanStarted | SurfaceDiscovered | MailSinkStarted | CheckStarted | CheckFinished
+         | ScanFinished)

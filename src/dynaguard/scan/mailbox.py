@@ -1,24 +1,58 @@
-"""Reading the target's mail: a file outbox directory of ``.eml`` messages."""
+"""Reading the target's mail: a file outbox directory of ``.eml`` messages, or an SMTP
+sink the scan starts (:mod:`dynaguard.scan.smtp_sink`); both are a :class:`Mailbox`."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["FileMailbox", "extract_token"]
+__all__ = ["FileMailbox", "Mailbox", "extract_token", "mail_text", "poll"]
 
 _TOKEN_LINE = re.compile(r"^\s*(?:token|code)\s*[:=]\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 _TOKEN_PARAM = re.compile(r"[?&](?:token|code|key)=([A-Za-z0-9._~%-]+)")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
-def _text(message: EmailMessage) -> str:
+class Mailbox(Protocol):
+    """Where the scanner reads the mail the target sends to scanner-owned accounts."""
+
+    @property
+    def where(self) -> str:
+        """Names the mailbox in skip reasons."""
+        ...
+
+    async def wait_for(self, address: str, since: float, timeout_s: float = 5.0,
+                       accept: Callable[[str], bool] | None = None) -> str | None:
+        """The text of the newest mail to ``address`` since ``since`` (epoch seconds) that
+        ``accept`` takes (any, when None); None when none arrives within ``timeout_s``."""
+        ...
+
+
+def mail_text(message: EmailMessage) -> str:
+    """A ``Subject: …`` line, a blank line, and the plain-text body of a message (its HTML
+    when it has no text part): what checks read to tell one kind of mail from another."""
     part = message.get_body(preferencelist=("plain", "html"))
-    return str(part.get_content()) if part is not None else ""
+    body = str(part.get_content()) if part is not None else ""
+    return f"Subject: {message.get('Subject', '')}\n\n{body}"
+
+
+async def poll(texts: Callable[[], list[str]], timeout_s: float,
+               accept: Callable[[str], bool] | None = None) -> str | None:
+    """Look at ``texts()`` every 50 ms until one is accepted (newest wins) or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = [text for text in texts() if accept is None or accept(text)]
+        if found:
+            return found[-1]
+        if time.monotonic() > deadline:
+            return None
+        await asyncio.sleep(0.05)
 
 
 def extract_token(text: str) -> tuple[str | None, str | None]:
@@ -40,6 +74,10 @@ class FileMailbox:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
+    @property
+    def where(self) -> str:
+        return str(self.directory)
+
     def _messages_to(self, address: str, since: float) -> list[EmailMessage]:
         found: list[EmailMessage] = []
         if not self.directory.is_dir():
@@ -56,13 +94,8 @@ class FileMailbox:
                 found.append(message)
         return found
 
-    async def wait_for(self, address: str, since: float, timeout_s: float = 5.0) -> str | None:
-        """The text of the newest mail to ``address`` written after ``since``, or None."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            messages = self._messages_to(address, since)
-            if messages:
-                return _text(messages[-1])
-            if time.monotonic() > deadline:
-                return None
-            await asyncio.sleep(0.05)
+    async def wait_for(self, address: str, since: float, timeout_s: float = 5.0,
+                       accept: Callable[[str], bool] | None = None) -> str | None:
+        """The text of the newest (accepted) mail to ``address`` written after ``since``."""
+        return await poll(lambda: [mail_text(m) for m in self._messages_to(address, since)],
+                          timeout_s, accept)

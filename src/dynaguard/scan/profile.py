@@ -17,7 +17,7 @@ from dynaguard.scan.errors import ProfileError
 __all__ = ["ENDPOINT_ROLES", "Endpoint", "Profile", "SessionStyle", "load_profile"]
 
 ENDPOINT_ROLES = ("login", "register", "verify_email", "refresh", "logout", "me", "forgot",
-                  "change_password")
+                  "change_password", "reset")
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -34,7 +34,7 @@ class Endpoint(_Model):
     identifier: str | None = Field(None, description="Email or username field.")
     password: str | None = None
     new_password: str | None = None
-    token: str | None = Field(None, description="Refresh or verification token field.")
+    token: str | None = Field(None, description="Refresh, verification or reset token field.")
     extra: dict[str, str] = Field(default_factory=dict, description=(
         "Further fields sent as they are; `{identifier}` and `{password}` are filled in."))
 

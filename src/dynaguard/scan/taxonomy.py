@@ -15,6 +15,7 @@ CWE_NAMES = {
     307: "Improper Restriction of Excessive Authentication Attempts",
     308: "Use of Single-factor Authentication",
     309: "Use of Password System for Primary Authentication",
+    330: "Use of Insufficiently Random Values",
     347: "Improper Verification of Cryptographic Signature",
     384: "Session Fixation",
     521: "Weak Password Requirements",
@@ -29,6 +30,7 @@ _OWASP = {
     306: ("API2:2023", "API5:2023"), 307: ("API2:2023", "API4:2023"), 308: ("API2:2023",),
     309: ("API2:2023",), 347: ("API2:2023",), 384: ("API2:2023",), 521: ("API2:2023",),
     613: ("API2:2023",), 639: ("API1:2023",), 640: ("API2:2023",), 863: ("API5:2023",),
+    330: ("API2:2023",),
 }
 
 # CC6.1 logical access security; CC6.2 credentials issued and removed; CC6.3 access by role;
@@ -38,6 +40,7 @@ _SOC2 = {
     307: ("CC6.1", "CC6.6"), 308: ("CC6.1",), 309: ("CC6.1",), 347: ("CC6.1",),
     384: ("CC6.1",), 521: ("CC6.1",), 613: ("CC6.1", "CC6.2"), 639: ("CC6.3",),
     640: ("CC6.1", "CC6.2"), 863: ("CC6.3",),
+    330: ("CC6.1",),
 }
 
 

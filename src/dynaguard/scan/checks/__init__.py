@@ -9,6 +9,7 @@ from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check r
     malformed_input,
     missing_auth,
     password_policy,
+    recovery,
     refresh_tokens,
     session_expiry,
     session_fixation,
