@@ -49,13 +49,12 @@ def build_recovery_router(lab: Lab) -> APIRouter:
     ttl = LONG_RESET_TTL if lab.on("reset_token_long_lived") else RESET_TTL
 
     async def store_and_mail(email: str, user_id: str, token: str) -> None:
-        lifetime = ""
-        if weak:
+        if weak:  # kept in clear and, whatever the mail says, forever
             await lab.store.put_token("RESET", token, user_id, None, new=False)
         else:
             await lab.store.put_token("RESET", token_hash(token), user_id, lab.now() + ttl)
-            span = f"{ttl // 86_400} days" if ttl >= 86_400 else f"{ttl // 60} minutes"
-            lifetime = f"The link expires in {span}.\n"
+        span = f"{ttl // 86_400} days" if ttl >= 86_400 else f"{ttl // 60} minutes"
+        lifetime = f"The link expires in {span}.\n"
         await lab.send_mail(email, "Reset your password", f"Token: {token}\n"
                             f"Link: {lab.settings.public_url}/reset-password?token={token}\n"
                             f"{lifetime}")
