@@ -31,6 +31,9 @@ CASES: list[Case] = [
     ("input.malformed_login", "malformed_json_bypass", set(), 287, "POST /auth/login"),
     ("input.malformed_login", "error_leak", set(), 209, "POST /auth/login"),
     ("auth.unverified_login", "missing_attr_truthy", set(), 287, "POST /auth/login"),
+    ("access.bfla", "bfla", set(), 285, "GET /admin/users"),
+    ("session.cookie_flags", "insecure_cookies", set(), 1004, "POST /auth/login"),
+    ("cors.credentialed_any_origin", "cors_any_origin", set(), 942, "GET /auth/me"),
 ]
 NEW_CHECKS = ("jwt.", "refresh.", "access.", "session.fixation", "input.",
               "auth.unverified_login")
@@ -66,7 +69,7 @@ async def test_new_checks_stay_quiet_on_the_safe_lab(settings: Settings) -> None
         result = await run_scan(ScanConfig(url, checks=NEW_CHECKS, seed=7,
                                            mailbox=_mailbox(settings)))
     statuses = {c.check: (c.status, c.detail) for c in result.checks}
-    assert len(statuses) == 11, statuses
+    assert len(statuses) == 12, statuses
     for check, (status, detail) in statuses.items():
         allowed = {CheckStatus.PASSED}
         if check in NEEDS_FORGING:
@@ -94,5 +97,5 @@ async def test_new_checks_all_fire_on_the_lab_with_every_flaw(settings: Settings
         result = await run_scan(ScanConfig(url, checks=NEW_CHECKS, seed=7,
                                            mailbox=_mailbox(settings)))
     statuses = {c.check: (c.status, c.detail) for c in result.checks}
-    assert len(statuses) == 11, statuses
+    assert len(statuses) == 12, statuses
     assert all(status is CheckStatus.FAILED for status, _ in statuses.values()), statuses

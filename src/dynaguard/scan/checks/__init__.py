@@ -3,7 +3,10 @@
 from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check registrations
     access_control,
     brute_force,
+    cookies,
+    cors,
     enumeration,
+    function_access,
     jwt_tokens,
     malformed_input,
     missing_auth,
@@ -11,7 +14,9 @@ from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check r
     refresh_tokens,
     session_expiry,
     session_fixation,
+    single_factor,
     verification,
+    wrong_password,
 )
 from dynaguard.scan.checks.registry import (
     CheckSpec,
