@@ -22,7 +22,8 @@ from tests.conftest import TEST_PASSWORD, MakeUser
 from tests.scan.conftest import Serve
 
 CHECKS = ("access.bfla", "auth.single_factor_admin", "auth.wrong_password_accepted",
-          "session.cookie_flags", "cors.credentialed_any_origin")
+          "session.cookie_flags", "cors.credentialed_any_origin",
+          "auth.object_without_credentials")
 ADMIN = Account(ADMIN_EMAIL, ADMIN_PASSWORD, owned=False)
 IMPORTED = Account(IMPORTED_EMAIL, IMPORTED_PASSWORD, owned=False)
 

@@ -34,6 +34,16 @@ CASES: list[Case] = [
     ("access.bfla", "bfla", set(), 285, "GET /admin/users"),
     ("session.cookie_flags", "insecure_cookies", set(), 1004, "POST /auth/login"),
     ("cors.credentialed_any_origin", "cors_any_origin", set(), 942, "GET /auth/me"),
+    ("auth.object_without_credentials", "missing_route_auth", set(), 306,
+     "DELETE /notes/{note_id}"),
+    ("enumeration.login_response", "message_enum", set(), 204, "POST /auth/login"),
+    ("session.logout_invalidation", "no_logout_revocation", set(), 613, "POST /auth/logout"),
+    ("session.password_change_invalidation", "no_password_change_revocation", set(), 613,
+     "POST /auth/password/change"),
+    ("session.access_token_lifetime", "long_lived_tokens", set(), 613, "POST /auth/login"),
+    ("brute_force.login_throttling", "no_throttle", set(), 307, "POST /auth/login"),
+    ("password_policy.weak_accepted", "weak_password_policy", set(), 521,
+     "POST /auth/register"),
 ]
 NEW_CHECKS = ("jwt.", "refresh.", "access.", "session.fixation", "input.",
               "auth.unverified_login")

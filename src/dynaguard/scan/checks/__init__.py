@@ -10,6 +10,7 @@ from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check r
     jwt_tokens,
     malformed_input,
     missing_auth,
+    object_auth,
     password_policy,
     refresh_tokens,
     session_expiry,
