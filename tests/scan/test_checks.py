@@ -8,7 +8,7 @@ import pytest
 from dynaguard.scan.accounts import Account
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.engine import run_scan
-from dynaguard.scan.findings import CheckStatus, ScanResult
+from dynaguard.scan.findings import CheckStatus, ScanResult, Severity
 from tests.scan.conftest import Serve
 from tests.scan.vulnapp import create_vuln_app
 
@@ -99,9 +99,15 @@ async def test_full_scan_of_a_throttling_target_keeps_its_accounts(serve: Serve)
     for check in ("jwt.expired_accepted", "jwt.claims_not_validated", "jwt.sub_swapped",
                   "jwt.alg_confusion", "access.bola",
                   "access.scope_not_enforced", "session.fixation", "auth.unverified_login",
+                  "session.cookie_flags", "auth.object_without_credentials",
                   # No mailbox and no reset endpoint: no reset token to judge or to spend.
                   "recovery.token_strength", "recovery.token_reuse", "recovery.token_expiry",
                   "recovery.sessions_survive_reset"):
         assert statuses.pop(check) is CheckStatus.SKIPPED
+    # Its admin route refuses every account, but no second factor exists anywhere: the one
+    # finding left is that low, tentative one.
+    assert statuses.pop("auth.single_factor_admin") is CheckStatus.FAILED
+    assert [(f.check, f.severity) for f in result.findings] == [
+        ("auth.single_factor_admin", Severity.LOW)]
     assert set(statuses.values()) == {CheckStatus.PASSED}, result.checks
-    assert (result.score, result.grade) == (100, "A")
+    assert (result.score, result.grade) == (98, "A")

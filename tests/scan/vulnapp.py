@@ -189,6 +189,8 @@ def create_vuln_app(flaws: set[str] | frozenset[str] = frozenset()) -> FastAPI: 
     @app.get("/api/admin/users")
     def admin_users(user: Annotated[dict[str, Any] | None, Depends(maybe_current)]
                     ) -> list[str]:
+        if not on("missing_auth") and not (user or {}).get("admin"):
+            raise HTTPException(403, "Administrators only")  # no account here is one
         return sorted(state.users)
 
     return app

@@ -20,6 +20,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from dynaguard.lab.accounts import new_user_item, normalize_email
 from dynaguard.lab.attributes import bool_attr, int_attr, str_attr
 from dynaguard.lab.auth import Caller, LabAuth
+from dynaguard.lab.browser import set_session_cookie
 from dynaguard.lab.errors import LabError
 from dynaguard.lab.login import LoginAttempt, LoginResult, log_in, verify_mfa
 from dynaguard.lab.passwords import password_problems
@@ -68,10 +69,10 @@ async def _send_verification(lab: Lab, email: str, user_id: str) -> None:
                         f"Link: {lab.settings.public_url}/verify-email?token={token}\n")
 
 
-def _login_response(result: LoginResult) -> JSONResponse:
+def _login_response(lab: Lab, result: LoginResult) -> JSONResponse:
     response = JSONResponse(result.body, headers=NO_STORE)
     if result.sid is not None:
-        response.set_cookie(SESSION_COOKIE, result.sid, httponly=True, samesite="lax")
+        set_session_cookie(lab, response, result.sid)
     return response
 
 
@@ -139,7 +140,7 @@ def build_session_router(lab: Lab, auth: LabAuth) -> APIRouter:
                 scopes=_scopes(body.get("scope")), audience=body.get("audience"),
                 client_sid=request.cookies.get(SESSION_COOKIE),
             )
-            return _login_response(await log_in(lab, attempt))
+            return _login_response(lab, await log_in(lab, attempt))
     else:
         @router.post("/auth/login")
         async def login(body: LoginBody, request: Request) -> JSONResponse:
@@ -147,7 +148,7 @@ def build_session_router(lab: Lab, auth: LabAuth) -> APIRouter:
                 email=body.email, password=body.password, scopes=_scopes(body.scope),
                 audience=body.audience, client_sid=request.cookies.get(SESSION_COOKIE),
             )
-            return _login_response(await log_in(lab, attempt))
+            return _login_response(lab, await log_in(lab, attempt))
 
     @router.post("/auth/token")
     async def token(
@@ -157,13 +158,13 @@ def build_session_router(lab: Lab, auth: LabAuth) -> APIRouter:
         attempt = LoginAttempt(email=form.username, password=form.password,
                                scopes=form.scopes or None,
                                client_sid=request.cookies.get(SESSION_COOKIE))
-        return _login_response(await log_in(lab, attempt))
+        return _login_response(lab, await log_in(lab, attempt))
 
     @router.post("/auth/mfa/verify")
     async def mfa_verify(body: MfaBody, request: Request) -> JSONResponse:
         result = await verify_mfa(lab, body.mfa_token, body.code,
                                   request.cookies.get(SESSION_COOKIE))
-        return _login_response(result)
+        return _login_response(lab, result)
 
     @router.post("/auth/refresh")
     async def refresh_route(body: RefreshBody) -> JSONResponse:

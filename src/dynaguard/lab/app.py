@@ -16,6 +16,7 @@ from dynaguard.lab.account_routes import (
     build_signup_router,
 )
 from dynaguard.lab.auth import LabAuth
+from dynaguard.lab.browser import install_cors
 from dynaguard.lab.errors import install_error_handlers
 from dynaguard.lab.header_keys import build_jwks_router
 from dynaguard.lab.notes import build_admin_router, build_notes_router
@@ -46,6 +47,7 @@ def create_lab_app(settings: Settings, flaws: Iterable[str] | str = (), *,
     )
     app.state.lab = lab
     install_error_handlers(app, leak=lab.on("error_leak"))
+    install_cors(app, lab)
     auth = LabAuth(lab)
     app.include_router(build_signup_router(lab))
     app.include_router(build_session_router(lab, auth))

@@ -4,6 +4,7 @@ Notes are keyed by their own id (``NOTE#<id>``) with the owner as an attribute, 
 design in which forgetting the owner check is easy.
 ``bola``: GET /notes/{id} never compares the owner with the caller.
 ``missing_route_auth``: DELETE /notes/{id} was written without its auth dependency.
+``bfla``: GET /admin/users asks only for a signed-in caller, not for the admin scope.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the Annotated dependencies.
@@ -75,7 +76,9 @@ def build_notes_router(lab: Lab, auth: LabAuth) -> APIRouter:
 
 def build_admin_router(lab: Lab, auth: LabAuth) -> APIRouter:
     router = APIRouter(prefix="/admin", tags=["admin"])
-    Admin = Annotated[Caller, auth.admin()]  # noqa: N806 -- a type alias
+    # The bfla flaw: "only staff know this URL", so any signed-in caller will do.
+    guard = auth.current if lab.on("bfla") else auth.admin()
+    Admin = Annotated[Caller, guard]  # noqa: N806 -- a type alias
 
     @router.get("/users")
     async def list_users(caller: Admin) -> list[dict[str, Any]]:

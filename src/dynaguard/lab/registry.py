@@ -89,6 +89,12 @@ _ALL = (
          "DynamoDB and Python exception text, tracebacks and echoed input in error bodies"),
     Flaw("single_factor_admin", (308,), "access_control",
          "admin operations need only a password; enrolled MFA is never asked"),
+    Flaw("bfla", (285,), "access_control",
+         "GET /admin/users checks only that the caller is signed in: any account lists all"),
+    Flaw("insecure_cookies", (1004, 614, 1275), "sessions",
+         "the session cookie is set without HttpOnly, Secure or SameSite"),
+    Flaw("cors_any_origin", (942,), "browser",
+         "CORS reflects any Origin with credentials allowed: any site reads signed-in answers"),
 )
 
 FLAWS: dict[str, Flaw] = {flaw.name: flaw for flaw in _ALL}

@@ -23,6 +23,11 @@ CWE_NAMES = {
     639: "Authorization Bypass Through User-Controlled Key",
     640: "Weak Password Recovery Mechanism for Forgotten Password",
     863: "Incorrect Authorization",
+    285: "Improper Authorization",
+    614: "Sensitive Cookie in HTTPS Session Without 'Secure' Attribute",
+    942: "Permissive Cross-domain Policy with Untrusted Domains",
+    1004: "Sensitive Cookie Without 'HttpOnly' Flag",
+    1275: "Sensitive Cookie with Improper SameSite Attribute",
 }
 
 _OWASP = {
@@ -31,16 +36,21 @@ _OWASP = {
     309: ("API2:2023",), 347: ("API2:2023",), 384: ("API2:2023",), 521: ("API2:2023",),
     613: ("API2:2023",), 639: ("API1:2023",), 640: ("API2:2023",), 863: ("API5:2023",),
     330: ("API2:2023",),
+    285: ("API5:2023",), 614: ("API8:2023",), 942: ("API8:2023",), 1004: ("API8:2023",),
+    1275: ("API8:2023",),
 }
 
 # CC6.1 logical access security; CC6.2 credentials issued and removed; CC6.3 access by role;
-# CC6.6 protection against threats from outside the system boundary; CC7.2 monitoring.
+# CC6.6 protection against threats from outside the system boundary; CC6.7 information
+# protected in transmission; CC7.2 monitoring.
 _SOC2 = {
     204: ("CC6.1",), 208: ("CC6.1",), 209: ("CC7.2",), 287: ("CC6.1",), 306: ("CC6.1", "CC6.3"),
     307: ("CC6.1", "CC6.6"), 308: ("CC6.1",), 309: ("CC6.1",), 347: ("CC6.1",),
     384: ("CC6.1",), 521: ("CC6.1",), 613: ("CC6.1", "CC6.2"), 639: ("CC6.3",),
     640: ("CC6.1", "CC6.2"), 863: ("CC6.3",),
     330: ("CC6.1",),
+    285: ("CC6.3",), 614: ("CC6.7",), 942: ("CC6.1", "CC6.6"), 1004: ("CC6.1",),
+    1275: ("CC6.1", "CC6.6"),
 }
 
 

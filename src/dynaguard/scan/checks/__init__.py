@@ -3,17 +3,23 @@
 from dynaguard.scan.checks import (  # noqa: F401 -- imported for their @check registrations
     access_control,
     brute_force,
+    cookies,
+    cors,
     enumeration,
+    function_access,
     jwt_keys,
     jwt_tokens,
     malformed_input,
     missing_auth,
+    object_auth,
     password_policy,
     recovery,
     refresh_tokens,
     session_expiry,
     session_fixation,
+    single_factor,
     verification,
+    wrong_password,
 )
 from dynaguard.scan.checks.registry import (
     CheckSpec,

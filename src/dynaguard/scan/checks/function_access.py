@@ -1,0 +1,165 @@
+"""Broken function level authorization (BFLA, CWE-285, API5:2023): administrative
+operations that an ordinary account may call.
+
+Safety: reads (``GET`` without path parameters) are sent as they are. An operation that
+changes something is only ever aimed at one account, by id, and that account is a
+disposable one the scanner registered for the purpose; operations on anything else are
+never sent. Both lists are bounded.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from dynaguard.scan.accounts import Account
+from dynaguard.scan.checks.missing_auth import example_for
+from dynaguard.scan.checks.registry import Outcome, check, failed, passed
+from dynaguard.scan.context import CheckContext
+from dynaguard.scan.discovery import Operation, fetch_spec
+from dynaguard.scan.errors import Skip
+from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.jwtkit import parse_jwt
+from dynaguard.scan.privileged import AdminOperation, admin_operations, is_admin_scope, user_target
+from dynaguard.scan.session import Credential
+
+__all__ = ["account_id", "granted_scopes"]
+
+MAX_READS = 8
+MAX_WRITES = 4
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+ID_FIELDS = ("id", "user_id", "userId", "uuid", "sub", "_id")
+
+
+def granted_scopes(credential: Credential) -> set[str]:
+    """The scopes (or roles) a JWT credential claims; empty for opaque ones."""
+    token = parse_jwt(credential.token or "")
+    if token is None:
+        return set()
+    found: set[str] = set()
+    for name in ("scope", "scopes", "scp", "roles", "role", "groups"):
+        value = token.claims.get(name)
+        if isinstance(value, str):
+            found.update(value.split())
+        elif isinstance(value, list):
+            found.update(str(v) for v in value)
+    return found
+
+
+async def account_id(ctx: CheckContext, credential: Credential) -> str | None:
+    """The target's id of the credential's account: from the identity endpoint, else the
+    token's ``sub``."""
+    me = ctx.profile.endpoint("me")
+    if me is not None:
+        response = await ctx.http.request(me.method, me.path, headers=credential.headers())
+        try:
+            body: Any = response.json() if response.is_success else None
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            for name in ID_FIELDS:
+                value = body.get(name)
+                if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                    return str(value)
+    token = parse_jwt(credential.token or "")
+    sub = token.claims.get("sub") if token is not None else None
+    return str(sub) if isinstance(sub, str | int) and str(sub) else None
+
+
+async def _ordinary(ctx: CheckContext) -> tuple[Account, Credential, Confidence]:
+    """A scanner-registered account, else the first given one if its token claims no admin
+    scope (then the verdict is only tentative: it may hold rights the token does not say)."""
+    try:
+        account = await ctx.accounts.owned()
+        return account, await ctx.accounts.session(account), Confidence.CERTAIN
+    except Skip:
+        if not ctx.accounts.given:
+            raise
+    account = ctx.accounts.given[0]
+    credential = await ctx.accounts.session(account)
+    if any(is_admin_scope(s) for s in granted_scopes(credential)):
+        raise Skip("the only account available claims an admin scope; allow --register so "
+                   "an ordinary account can be made") from None
+    return account, credential, Confidence.TENTATIVE
+
+
+def _kwargs(op: Operation) -> dict[str, Any]:
+    if op.body == "json":
+        return {"json": example_for(op.schema)}
+    if op.body == "form":
+        return {"data": example_for(op.schema)}
+    return {}
+
+
+async def _reads(ctx: CheckContext, reads: list[AdminOperation], credential: Credential,
+                 confidence: Confidence) -> tuple[int, list[Finding]]:
+    tried, findings = 0, []
+    for candidate in reads:
+        op = candidate.op
+        anonymous = await ctx.http.request("GET", op.path)
+        if anonymous.is_success:
+            continue  # open to anyone: missing authentication, not a question of roles
+        answer = await ctx.http.request("GET", op.path, headers=credential.headers())
+        tried += 1
+        if answer.is_success:
+            findings.append(ctx.finding(op.label, {
+                "why_admin": list(candidate.reasons), "caller": "ordinary account",
+                "status": answer.status_code, "anonymous_status": anonymous.status_code,
+                "body_bytes": len(answer.content)}, confidence=confidence))
+    return tried, findings
+
+
+async def _writes(ctx: CheckContext, writes: list[AdminOperation], credential: Credential,
+                  confidence: Confidence) -> tuple[int, list[Finding]]:
+    """Every write aimed at one disposable scanner account (deletions last)."""
+    if not writes:
+        return 0, []
+    try:
+        victim = await ctx.accounts.disposable()
+    except Skip:
+        return 0, []
+    target = await account_id(ctx, await ctx.accounts.session(victim))
+    if target is None:
+        return 0, []
+    tried, findings = 0, []
+    for candidate in sorted(writes, key=lambda c: c.op.method == "DELETE"):
+        op = candidate.op
+        path = re.sub(r"\{[^}/]+\}", lambda _: quote(target, safe=""), op.path)
+        answer = await ctx.http.request(op.method, path, headers=credential.headers(),
+                                        **_kwargs(op))
+        tried += 1
+        if answer.is_success:
+            findings.append(ctx.finding(op.label, {
+                "why_admin": list(candidate.reasons), "caller": "ordinary account",
+                "aimed_at": "another account the scanner registered for this",
+                "status": answer.status_code}, confidence=confidence))
+    return tried, findings
+
+
+@check("access.bfla", title="Administrative operation open to an ordinary account",
+       cwe=(285,), severity=Severity.HIGH, order=47, remediation=(
+           "Check the caller's role or scope in every administrative operation, on the "
+           "router or middleware that serves them all rather than route by route, deny by "
+           "default, and test that an ordinary account gets 403 from each one."))
+async def bfla(ctx: CheckContext) -> Outcome:
+    fetched = await fetch_spec(ctx.http)
+    if fetched is None:
+        raise Skip("no OpenAPI document: administrative operations cannot be told apart")
+    candidates = admin_operations(ctx.surface.operations, fetched[1])
+    reads = [c for c in candidates if c.op.method == "GET" and not c.op.has_path_params]
+    writes = [c for c in candidates if c.op.method in WRITE_METHODS and user_target(c.op)]
+    if not reads and not writes:
+        raise Skip("no administrative-looking operation the scanner may safely call")
+    _, credential, confidence = await _ordinary(ctx)
+    read_count, findings = await _reads(ctx, reads[:MAX_READS], credential, confidence)
+    write_count, more = await _writes(ctx, writes[:MAX_WRITES], credential, confidence)
+    findings += more
+    tried = read_count + write_count
+    if not tried:
+        raise Skip("every administrative-looking read is open to anonymous callers and no "
+                   "disposable account could be aimed at by a write")
+    if findings:
+        return failed(f"{len(findings)} of {tried} administrative operation(s) obeyed an "
+                      "ordinary account", *findings)
+    return passed(f"{tried} administrative operation(s) refused an ordinary account")
