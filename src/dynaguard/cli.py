@@ -16,6 +16,7 @@ from rich.table import Table
 
 from dynaguard import __version__
 from dynaguard.admin_cli import CLI_ACTOR, register_admin_commands
+from dynaguard.audit.cli import audit as audit_command
 from dynaguard.errors import GuardError
 from dynaguard.lab.cli import lab_command
 from dynaguard.scan.cli import scan as scan_command
@@ -38,6 +39,7 @@ app.add_typer(keys_app, name="keys")
 register_admin_commands(user_app)
 app.command("lab")(lab_command)
 app.command("scan")(scan_command)
+app.command("audit")(audit_command)
 register_history_commands(app)
 
 DB_START_PORT = 8001
