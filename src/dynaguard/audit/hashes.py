@@ -62,10 +62,12 @@ _SCRYPT_DJANGO = re.compile(r"^scrypt\$(\d+)\$[^$]+\$(\d+)\$(\d+)\$")
 _SCRYPT_MCF = re.compile(r"^\$7\$([./0-9A-Za-z])([./0-9A-Za-z]{5})([./0-9A-Za-z]{5})")
 _SHACRYPT = re.compile(r"^\$([56])\$(?:rounds=(\d+)\$)?")
 _MD5CRYPT = re.compile(r"^\$(?:1|apr1)\$")
-_LDAP = re.compile(r"^\{(S?)(MD5|SHA|SHA256|SHA384|SHA512|SMD5|SSHA|SSHA256|SSHA512)\}",
+_LDAP = re.compile(r"^\{(SSHA512|SSHA256|SSHA|SMD5|SHA512|SHA384|SHA256|SHA|MD5)\}",
                    re.IGNORECASE)
+SHACRYPT_STRONG_ROUNDS = 500_000
 _DJANGO_FAST = re.compile(r"^(unsalted_md5|unsalted_sha1|md5|sha1|crypt)\$([^$]*)\$")
 _MYSQL41 = re.compile(r"^\*[0-9A-Fa-f]{40}$")
+UNPADDED_MIN_BYTES = 32
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 _B64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
 _ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -147,7 +149,8 @@ def _structured(value: str) -> Verdict | None:  # noqa: PLR0911 -- one return pe
     if match := _SHACRYPT.match(value):
         name = "sha256-crypt" if match[1] == "5" else "sha512-crypt"
         rounds = int(match[2] or 5000)
-        return Verdict(name, Strength.FAST, f"${match[1]}$rounds={rounds}$…",
+        strength = Strength.WEAK_COST if rounds >= SHACRYPT_STRONG_ROUNDS else Strength.FAST
+        return Verdict(name, strength, f"${match[1]}$rounds={rounds}$…",
                        f"{rounds} rounds of a fast hash: not a memory-hard password hash")
     if _MD5CRYPT.match(value):
         return Verdict("md5-crypt", Strength.FAST, value[:value.index("$", 1) + 1] + "…",
@@ -157,10 +160,10 @@ def _structured(value: str) -> Verdict | None:  # noqa: PLR0911 -- one return pe
 
 def _legacy(value: str) -> Verdict | None:
     if match := _LDAP.match(value):
-        scheme = match[2].upper()
-        salted = bool(match[1]) or scheme.startswith("S")
+        scheme = match[1].upper()
+        salted = scheme in ("SSHA", "SSHA256", "SSHA512", "SMD5")
         return Verdict(f"ldap-{scheme.lower()}", Strength.FAST if salted else Strength.UNSALTED,
-                       f"{{{match[2]}}}…", "one round of a fast digest")
+                       f"{{{match[1]}}}…", "one round of a fast digest")
     if match := _DJANGO_FAST.match(value):
         name = match[1]
         unsalted = name.startswith("unsalted") or not match[2]
@@ -178,12 +181,14 @@ def _bare_digest(value: str) -> Verdict | None:
         return Verdict(f"hex-{name.lower()}", Strength.UNSALTED,
                        f"{name} hex digest {value[:4]}… ({len(value)} hex)",
                        "a bare digest: no salt, no work factor")
-    if _B64.match(value) and len(value) >= 22:
+    if _B64.match(value):
         raw = (len(value.rstrip("=")) * 6) // 8
         padded = value.endswith("=")
         mixed = (any(c.isupper() for c in value) and any(c.islower() for c in value)
                  and any(c.isdigit() for c in value))
-        if raw in RAW_DIGESTS and (padded or mixed):
+        # Unpadded, a 22- or 27-character value may as well be a passphrase: only digests
+        # of 32 bytes or more are recognised without their padding.
+        if raw in RAW_DIGESTS and (padded or (mixed and raw >= UNPADDED_MIN_BYTES)):
             name = RAW_DIGESTS[raw]
             return Verdict(f"base64-{name.lower()}", Strength.UNSALTED,
                            f"{name} base64 digest {value[:4]}… ({len(value)} chars)",
