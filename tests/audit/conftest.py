@@ -41,7 +41,8 @@ def new_table(dynamo: Any) -> Iterator[Callable[..., str]]:
 
     def make(keys: tuple[str, ...] = ("PK", "SK")) -> str:
         name = f"audit-{uuid.uuid4().hex[:12]}"
-        schema = [{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"))]
+        schema = [{"AttributeName": k, "KeyType": t} for k, t in
+                  zip(keys, ("HASH", "RANGE"), strict=False)]
         dynamo.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=schema,
                             AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"}
                                                   for k in keys])

@@ -23,15 +23,15 @@ runner = CliRunner()
 SARIF_SCHEMA = json.loads((Path(__file__).parents[1] / "scan" / "data" /
                            "sarif-schema-2.1.0.json").read_text())
 
-PLAIN_PASSWORD = "Tr0ub4dor-and-3-horses"  # noqa: S105 -- planted plaintext
+PLAIN_PASSWORD = "Tr0ub4dor-and-3-horses"
 MD5 = hashlib.md5(b"shared-password-1").hexdigest()  # noqa: S324 -- planted weak hash
 WEAK_ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("pw-weak-argon")
 GOOD_ARGON2 = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1).hash("pw-good")
 BCRYPT_8 = "$2b$08$" + "N9qo8uLOickgx2ZMRZoMye" + "IjZAgcfl7p92ldGxad68LJZdL17lhWy"
 PBKDF2_LOW = "pbkdf2_sha256$10000$c2FsdHNhbHQ$" + "A" * 43 + "="
 SCRYPT_LOW = "$scrypt$ln=14,r=8,p=1$c2FsdA$" + "B" * 43
-REFRESH_CLEAR = "k3J9vQm2XbT7wYp1LzR8nC4dF6hS0aG5eU2iO9tWqEx"  # noqa: S105 -- planted
-RESET_CLEAR = "reset-7f3a9c2e1b"  # noqa: S105 -- planted
+REFRESH_CLEAR = "k3J9vQm2XbT7wYp1LzR8nC4dF6hS0aG5eU2iO9tWqEx"
+RESET_CLEAR = "reset-7f3a9c2e1b"
 JWT = ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwiZXhwIjo0MTAyNDQ0ODAwfQ."
        "c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU")
 SECRETS = [PLAIN_PASSWORD, MD5, WEAK_ARGON2, WEAK_ARGON2.rsplit("$", 2)[-2], GOOD_ARGON2,
