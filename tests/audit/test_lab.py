@@ -46,10 +46,13 @@ def _register(client: httpx.Client) -> str:
 
 def test_lab_account_flaws_are_found_in_its_table(settings: Settings,
                                                   dynamodb_endpoint: str) -> None:
-    """fast_hash, keyerror_bypass and missing_attr_truthy leave traces in the data."""
-    flaws = ["fast_hash", "keyerror_bypass", "missing_attr_truthy"]
+    """fast_hash, keyerror_bypass, missing_attr_truthy and reset_token_weak leave traces
+    in the data."""
+    flaws = ["fast_hash", "keyerror_bypass", "missing_attr_truthy", "reset_token_weak"]
     with running_lab(settings, flaws=flaws) as url, httpx.Client(base_url=url) as client:
-        _register(client)  # never confirmed: no email_confirmed attribute
+        email = _register(client)  # never confirmed: no email_confirmed attribute
+        assert client.post("/auth/password/forgot", json={"email": email}).status_code == 202
+        _token_to(settings, email, 2)  # the reset mail: its token is stored by then
         result = audit_now(dynamodb_endpoint, settings.table)
     found = by_check(result)
     unsalted = found["audit.password_unsalted"]
@@ -59,6 +62,9 @@ def test_lab_account_flaws_are_found_in_its_table(settings: Settings,
         ("Account items without `enabled`", Severity.HIGH),
         ("Account items without `email_confirmed`", Severity.HIGH)}
     assert all(287 in f.cwe for f in found["audit.user_schema"])
+    clear = {(f.evidence["item_kind"], f.evidence["where"]) for f in found["audit.tokens_in_clear"]}
+    assert clear == {("TOKEN/RESET", "partition key"), ("USER/PROFILE", "mfa_secret")}
+    assert [f.evidence["item_kind"] for f in found["audit.token_expiry"]] == ["TOKEN/RESET"]
 
 
 def test_lab_without_flaws_has_no_password_or_schema_finding(settings: Settings,

@@ -4,6 +4,8 @@ Thresholds are the OWASP Password Storage Cheat Sheet's minimums: Argon2id one o
 m=47104/t=1, m=19456/t=2, m=12288/t=3, m=9216/t=4, m=7168/t=5 (KiB, p=1); bcrypt cost 10;
 PBKDF2 600 000 iterations with HMAC-SHA-256, 1 300 000 with SHA-1, 210 000 with SHA-512;
 scrypt N=2^17/r=8/p=1 or an equivalent (2^16/8/2, 2^15/8/3, 2^14/8/5, 2^13/8/10).
+Fast digests (one round, or md5-crypt / sha-crypt rounds, which are not memory-hard) are
+"fast"; sha-crypt with 500 000 rounds or more only "weak".
 Nothing here keeps or returns a whole hash: :attr:`Verdict.shown` is the format's
 parameters and at most a few characters of the value.
 """

@@ -7,7 +7,7 @@ policy it needs); nothing here writes, and every Scan page is capped in size and
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -41,8 +41,6 @@ class TableFacts:
     ttl_status: str | Unavailable
     ttl_attribute: str | None
     pitr_status: str | Unavailable
-    calls: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class TableReader:
