@@ -16,6 +16,7 @@ from rich.table import Table
 
 from dynaguard import __version__
 from dynaguard.admin_cli import CLI_ACTOR, register_admin_commands
+from dynaguard.audit.cli import audit as audit_command
 from dynaguard.dashboard.cli import dashboard_command
 from dynaguard.errors import GuardError
 from dynaguard.lab.cli import lab_command
@@ -39,6 +40,7 @@ app.add_typer(keys_app, name="keys")
 register_admin_commands(user_app)
 app.command("lab")(lab_command)
 app.command("scan")(scan_command)
+app.command("audit")(audit_command)
 register_history_commands(app)
 app.command("dashboard")(dashboard_command)
 

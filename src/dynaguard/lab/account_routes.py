@@ -100,6 +100,8 @@ def build_signup_router(lab: Lab) -> APIRouter:
         user_id = uuid.uuid4().hex
         item = new_user_item(user_id, email, await lab.passwords.hash(body.password),
                              DEFAULT_SCOPES, lab.now())
+        if not lab.on("missing_attr_truthy"):
+            item["email_confirmed"] = {"BOOL": False}  # the fix: no flag left to a default
         try:
             await lab.store.create_user(item)
         except EmailTaken:

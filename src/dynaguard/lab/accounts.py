@@ -5,7 +5,8 @@
 before the flag existed) lets anyone in. Safe: each attribute read with its type checked;
 missing or mistyped is a deny.
 ``missing_attr_truthy``: ``email_confirmed`` is written only when the email is confirmed,
-and the flawed read treats "not there" as "not false", i.e. confirmed.
+and the flawed read treats "not there" as "not false", i.e. confirmed. Safe: registration
+writes ``email_confirmed: false`` and only an explicit true counts.
 """
 
 from __future__ import annotations

@@ -244,6 +244,7 @@ def parse_item(model: type[M], item: Mapping[str, Any]) -> M:
     except ValidationError as error:
         _corrupt["count"] += 1
         pk = item.get("pk", {}).get("S", "?") if isinstance(item.get("pk"), dict) else "?"
+        pk = pk if isinstance(pk, str) else "?"  # a malformed key must not crash the log line
         log.error(
             "corrupt_item",
             model=model.__name__,
