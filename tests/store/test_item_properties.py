@@ -72,7 +72,8 @@ def _integral(value: Any) -> int | None:
 
 def _string_list(value: Any) -> bool:
     if isinstance(value, dict) and set(value) == {"SS"}:
-        return isinstance(value["SS"], list) and all(isinstance(s, str) for s in value["SS"])
+        return (isinstance(value["SS"], list) and len(value["SS"]) > 0  # no empty sets
+                and all(isinstance(s, str) for s in value["SS"]))
     return (isinstance(value, dict) and set(value) == {"L"} and isinstance(value["L"], list)
             and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str)
                     for v in value["L"]))

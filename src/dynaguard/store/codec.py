@@ -79,9 +79,11 @@ def decode_value(value: object) -> object:  # noqa: PLR0911 -- one branch per ty
         return [decode_value(v) for v in inner]
     if kind == "M" and isinstance(inner, dict):
         return {k: decode_value(v) for k, v in inner.items()}
-    if kind == "SS" and isinstance(inner, list):
+    # DynamoDB holds no empty set; one here was not written by DynamoDB's rules.
+    if kind == "SS" and isinstance(inner, list) and inner:
         return list(inner)
-    if kind == "NS" and isinstance(inner, list):
+    if kind == "NS" and isinstance(inner, list) and inner and all(
+            isinstance(v, str) for v in inner):
         return [_decode_number(v) for v in inner]
     return Unreadable(value)
 
