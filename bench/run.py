@@ -33,6 +33,7 @@ from bench.dynamo_proxy import DynamoProxy, ProxyThread
 from bench.load import Result, Send, closed_loop, percentile
 from bench.peer_env import peer_python
 from bench.report import write_report
+from bench.scanner import ScanFigures, measure_scanner
 from dynaguard.guard.core import Guard
 from dynaguard.guard.passwords import PROFILES
 from dynaguard.settings import Settings
@@ -209,6 +210,8 @@ class Figures:
     memory: dict[str, dict[str, int]] = field(default_factory=dict)
     round_trips: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
     per_request: dict[str, dict[str, float]] = field(default_factory=dict)
+    scanner: ScanFigures | None = None
+    load: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 def _add(into: dict[str, Result], name: str, result: Result) -> None:
@@ -303,8 +306,9 @@ async def measure_memory_and_round_trips(
             "login": counts["login"].total() / 5}
 
 
-async def main(quick: bool) -> Figures:
+async def main(quick: bool, scanner: bool) -> Figures:
     fig = Figures(quick=quick)
+    fig.load["start"] = os.getloadavg()
     kek = base64.b64encode(secrets.token_bytes(32)).decode()
     data_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"dynaguard-bench-{os.getpid()}"  # noqa: S108
     logs = data_dir / "logs"
@@ -322,6 +326,11 @@ async def main(quick: bool) -> Figures:
                 server("dynaguard", proxy.endpoint, tables["dynaguard"], kek, logs) as ours, \
                 server("peer", proxy.endpoint, tables["peer"], kek, logs) as peer:
             await measure_memory_and_round_trips(fig, {"dynaguard": ours, "peer": peer}, proxy)
+    fig.load["services measured"] = os.getloadavg()
+    if scanner:
+        progress("scans of `dynaguard serve` and the lab, then the timing detector")
+        fig.scanner = await asyncio.to_thread(measure_scanner, data_dir / "scan", quick=quick)
+        fig.load["scanner measured"] = os.getloadavg()
     return fig
 
 
@@ -346,10 +355,12 @@ def machine() -> dict[str, str]:
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter loops (a smoke run)")
+    parser.add_argument("--no-scanner", action="store_true",
+                        help="skip the scans and the timing detector (their rows say so)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     started = time.monotonic()
-    fig = asyncio.run(main(args.quick))
+    fig = asyncio.run(main(args.quick, scanner=not args.no_scanner))
     text = write_report(fig, machine(), args.out, time.monotonic() - started)
     print(text)
     print(f"bench: wrote {args.out}", file=sys.stderr)

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from bench.uvicorn_options import UVICORN
 from dynaguard.guard.app import create_app
+from dynaguard.logs import configure_logging
 from dynaguard.settings import Settings
 
 
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--table", required=True)
     parser.add_argument("--profile", default="rfc9106-low-memory")
     args = parser.parse_args()
+    configure_logging()  # as `dynaguard serve` does: one JSON line per request, on stderr
     uvicorn.run(build(args.endpoint, args.table, args.profile), port=args.port,
                 **UVICORN)  # type: ignore[arg-type]
 

@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import httpx
 
@@ -120,6 +121,47 @@ def _report(name: str, verdicts: list[TimingVerdict], runs: int) -> None:
                   f"min {min(values):.3g}, max {max(values):.3g}")
 
 
+@dataclass(frozen=True)
+class DetectorFigures:
+    """What the bench run reports: detections among leak runs, false positives among
+    constant-time runs, pairs per leak run, and how long it all took."""
+
+    leak_runs: int
+    leaks_found: int
+    leak_pairs_median: float
+    leak_pairs_max: int
+    constant_runs: int
+    false_positives: int
+    wall_s: float
+
+
+def _series_of(leak: bool, runs: int, rng: random.Random, deadline: float
+               ) -> tuple[list[TimingVerdict], float]:
+    proc, url = _start(leak)
+    try:
+        t0 = time.perf_counter()
+        verdicts = asyncio.run(_series(url, runs, rng, deadline))
+        return verdicts, time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def measure_detector(leak_runs: int, constant_runs: int, max_seconds: float = 900,
+                     seed: int = 20261128) -> DetectorFigures:
+    """Run the detector against the leaky and the constant-time server (bounded)."""
+    rng = random.Random(seed)  # noqa: S311 -- sampling order, not secrecy
+    deadline = time.monotonic() + max_seconds
+    leaky, leak_s = _series_of(True, leak_runs, rng, deadline)
+    constant, constant_s = _series_of(False, constant_runs, rng, deadline)
+    pairs = [v.pairs for v in leaky] or [0]
+    return DetectorFigures(
+        leak_runs=len(leaky), leaks_found=sum(v.leak for v in leaky),
+        leak_pairs_median=statistics.median(pairs), leak_pairs_max=max(pairs),
+        constant_runs=len(constant), false_positives=sum(v.leak for v in constant),
+        wall_s=leak_s + constant_s)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--serve", nargs=2, metavar=("MODE", "PORT"), help=argparse.SUPPRESS)
@@ -137,17 +179,11 @@ def main() -> None:
     print(f"load average at start {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
     for leak, runs in ((True, args.leak_runs), (False, args.constant_runs)):
-        proc, url = _start(leak)
-        try:
-            t0 = time.perf_counter()
-            verdicts = asyncio.run(_series(url, runs, rng, deadline))
-            name = (f"1 ms leak ({LEAK_S * 1000:.0f} ms on {BASE_WORK_S * 1000:.1f} ms base)"
-                    if leak else "constant-time target (false positives)")
-            _report(name, verdicts, runs)
-            print(f"  wall time {time.perf_counter() - t0:.1f} s")
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        verdicts, wall = _series_of(leak, runs, rng, deadline)
+        name = (f"1 ms leak ({LEAK_S * 1000:.0f} ms on {BASE_WORK_S * 1000:.1f} ms base)"
+                if leak else "constant-time target (false positives)")
+        _report(name, verdicts, runs)
+        print(f"  wall time {wall:.1f} s")
     print(f"total wall time {time.perf_counter() - started:.1f} s; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 

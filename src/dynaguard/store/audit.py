@@ -36,20 +36,37 @@ class AuditRepository:
         self.db = db
         self.retention = retention
 
-    async def record(
-        self, event: str, *, user_id: str | None, address: str = "", **detail: str
-    ) -> None:
+    def _item(self, event: str, user_id: str | None, address: str,
+              detail: dict[str, str]) -> AuditItem:
         now = time.time()
         stamp = f"{_stamp(now)}#{uuid.uuid4().hex[:8]}"
-        item = AuditItem(
+        return AuditItem(
             pk=f"AUDIT#{user_id or ANONYMOUS}", sk=stamp, gsi1pk=f"AUDIT#{_day(now)}",
             gsi1sk=stamp, event=event, user_id=user_id or ANONYMOUS, address=address[:64],
             at=int(now), detail={k: str(v)[:256] for k, v in detail.items()},
             expires_at=int(now) + self.retention,
         )
+
+    async def record(
+        self, event: str, *, user_id: str | None, address: str = "", **detail: str
+    ) -> None:
+        item = self._item(event, user_id, address, detail)
         await self.db.call(self.db.client.put_item, TableName=self.db.table,
                            Item=encode_item(item.model_dump()))
-        log.info("audit", audit_event=event, user_id=item.user_id, address=item.address,
+        self.logged(item)
+
+    def put_op(
+        self, event: str, *, user_id: str | None, address: str = "", **detail: str
+    ) -> tuple[dict[str, object], AuditItem]:
+        """A transaction item writing this record with other changes, and the record (pass
+        it to :meth:`logged` once the transaction has succeeded)."""
+        item = self._item(event, user_id, address, detail)
+        return {"Put": {"TableName": self.db.table, "Item": encode_item(item.model_dump())}}, item
+
+    @staticmethod
+    def logged(item: AuditItem) -> None:
+        """Send a stored record to the process log."""
+        log.info("audit", audit_event=item.event, user_id=item.user_id, address=item.address,
                  detail=item.detail)
 
     async def for_user(

@@ -57,12 +57,16 @@ class SessionRepository:
         return {"Put": {"TableName": self.db.table, "Item": encode_item(item.model_dump()),
                         "ConditionExpression": "attribute_not_exists(pk)"}}
 
-    async def create(self, session: SessionItem, refresh_hash: str, idle_ttl: int) -> None:
-        """Store a new session with its first refresh token."""
+    async def create(
+        self, session: SessionItem, refresh_hash: str, idle_ttl: int,
+        extra: Sequence[dict[str, object]] = (),
+    ) -> None:
+        """Store a new session with its first refresh token (and ``extra`` writes), atomically."""
         await self.db.call(self.db.client.transact_write_items, TransactItems=[
             {"Put": {"TableName": self.db.table, "Item": encode_item(session.model_dump()),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
             self._refresh_put(session, refresh_hash, idle_ttl),
+            *extra,
         ])
 
     async def get(self, sid: str) -> SessionItem | None:

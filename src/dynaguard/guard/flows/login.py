@@ -3,6 +3,8 @@
 Security-sensitive (CWE-287, CWE-208): unknown, wrong-password, disabled, unverified and
 corrupt accounts all cost two consistent reads and one Argon2 verification, and all end
 in the same ``AuthenticationFailed``. Keep the work identical on every failing branch.
+The throttling counters and the account are read at the same time (neither depends on
+the other), but no password is verified before the throttle has said yes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dynaguard.errors import AuthenticationFailed, CorruptItem
+from dynaguard.guard.concurrency import both
 from dynaguard.guard.flows.unlock import schedule_unlock_mail
 from dynaguard.guard.mfa.policy import grantable_scopes
 from dynaguard.guard.mfa.tickets import MfaRequired, issue_ticket
@@ -65,8 +68,7 @@ async def authenticate_password(
     """
     address = normalize_email(email)
     attempt = Attempt("login", address, client.address)
-    prior_failures = await svc.throttle.check(attempt)
-    user = await _load_user(svc, address)
+    prior_failures, user = await both(svc.throttle.check(attempt), _load_user(svc, address))
     stored_hash = user.password_hash if user is not None else None
     valid = await svc.passwords.verify(stored_hash, password)
     if user is None or not valid or not user.enabled or not user.email_verified:
@@ -97,10 +99,15 @@ async def start_session(
         user_agent=client.user_agent, address=client.address,
     )
     refresh = new_opaque_token()
-    await svc.sessions.create(session, hash_token(refresh), svc.settings.refresh_idle_ttl)
+    # The audit record is written in the session's own transaction: one round trip, and
+    # no record of a login whose session was never stored.
+    audit_put, audit_item = svc.audit.put_op("login_succeeded", user_id=user.id,
+                                             address=client.address, sid=session.id,
+                                             amr=" ".join(amr))
+    await svc.sessions.create(session, hash_token(refresh), svc.settings.refresh_idle_ttl,
+                              extra=[audit_put])
+    svc.audit.logged(audit_item)
     access = svc.tokens.issue_access(user.id, session.id, granted, amr)
-    await svc.audit.record("login_succeeded", user_id=user.id, address=client.address,
-                           sid=session.id, amr=" ".join(amr))
     return session, TokenPair(access, refresh, svc.settings.access_ttl)
 
 
