@@ -136,11 +136,22 @@ async def reset_password(ctx: CheckContext, token: str, new_password: str) -> ht
                                   **build_body(reset, token=token, new_password=new_password))
 
 
+FIRST_USE_RETRY_DELAYS = (0.3, 1.0)  # seconds
+
+
 async def _first_reset(ctx: CheckContext, account: Account, issued: Issued) -> httpx.Response:
-    """Spend a fresh token as the owner would; Skip when the target refuses it."""
+    """Spend a fresh token as the owner would; Skip when the target refuses it.
+
+    A token handed out in the forgot answer may be stored only after that answer went out,
+    so a refusal is retried twice, a little later each time, before the check gives up."""
     assert issued.token is not None  # noqa: S101 -- request_reset(need_token=True) made sure
     password = strong_password()
     response = await reset_password(ctx, issued.token, password)
+    for delay in FIRST_USE_RETRY_DELAYS:
+        if response.is_success or response.status_code == 429:
+            break
+        await asyncio.sleep(delay)
+        response = await reset_password(ctx, issued.token, password)
     if not response.is_success:
         raise Skip(f"{ctx.accounts.endpoint('reset').label} refused a fresh token "
                    f"({response.status_code})")
