@@ -31,6 +31,8 @@ VOLATILE_HEADERS = frozenset({"date", "content-length", "server", "etag", "x-req
 # must not hold a scan for minutes.
 TIME_LIMIT_S = 8.0
 # Against per-identifier throttling each pair of identifiers serves a few pairs only.
+# The timing checks run last (order 95+, after brute force): their hundreds of failed
+# logins may meet a per-address limit, which must not refuse the logins of other checks.
 MAX_TIMING_ACCOUNTS = 40
 HIGH_EFFECT = 3.0
 MEDIUM_EFFECT = 1.0
@@ -211,7 +213,7 @@ def _severity(effect_size: float) -> Severity:
 
 
 @check("enumeration.login_timing", title="Login timing reveals which accounts exist",
-       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=20)
+       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=95)
 async def login_timing(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("login")
     wrong = strong_password()
@@ -221,7 +223,7 @@ async def login_timing(ctx: CheckContext) -> Outcome:
 
 
 @check("enumeration.forgot_timing", title="Password-recovery timing reveals which accounts exist",
-       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=21)
+       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=96)
 async def forgot_timing(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("forgot")
     return await _timing(ctx, endpoint, lambda ident: ctx.http.timed(

@@ -215,7 +215,7 @@ async def _resolve(ctx: CheckContext, op: Operation, declared: bool, first: http
 
 async def _session(ctx: CheckContext) -> Credential | None:
     try:
-        return await ctx.accounts.session(await ctx.accounts.get(0))
+        return await ctx.accounts.shared_session(await ctx.accounts.get(0))
     except Skip:
         return None
 
