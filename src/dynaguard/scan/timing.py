@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from dynaguard.scan.errors import ScanError
 
@@ -89,6 +88,8 @@ class TimingVerdict:
 
 def _median_ci(diffs: Sequence[float], level: float) -> tuple[float, float]:
     """Distribution-free confidence interval of the median (sign-test order statistics)."""
+    from scipy import stats  # noqa: PLC0415 -- seconds to import; see compare()
+
     ordered = sorted(diffs)
     n = len(ordered)
     k = int(stats.binom.ppf((1 - level) / 2, n, 0.5))
@@ -105,6 +106,10 @@ def compare(a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA,
     """Compare paired samples ``a[i]``/``b[i]`` (seconds)."""
     if len(a) != len(b) or len(a) < MIN_PAIRS:
         raise ValueError(f"compare needs at least {MIN_PAIRS} pairs of equal length")
+    # Imported here: scipy takes seconds to load, and a scan whose timing checks skip
+    # (a throttling target) never compares.
+    from scipy import stats  # noqa: PLC0415 -- loaded only when needed, as said above
+
     diffs = [x - y for x, y in zip(a, b, strict=True)]
     median = statistics.median(diffs)
     if all(d == 0 for d in diffs):
