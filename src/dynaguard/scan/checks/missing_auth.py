@@ -7,8 +7,10 @@ Each candidate is first sent without credentials, path ids filled with a dummy. 
 proves nothing yet: the handler may have run without checking anyone. Those operations
 are sent again, without credentials, with the id of an object the scanner's own account
 created (or listed), and compared with the same request made with the scanner's session:
-a secured operation that answers alike with and without credentials does not enforce
-authentication. Only scanner-owned objects are ever touched by these probes.
+a success without credentials on the scanner's own object is missing authentication (and
+certain); an answer that differs from the session's is a refusal (e.g. 404 hiding an
+object); alike answers that are no success say nothing (the session got no further
+either) and are reported as inconclusive. Only scanner-owned objects are ever touched.
 """
 
 from __future__ import annotations
@@ -37,10 +39,6 @@ AUTH_FLOW_WORDS = frozenset({"login", "signin", "register", "signup", "token", "
 # A well-formed id that no object has: an unauthenticated DELETE must never hit someone's.
 DUMMY_ID = "00000000-0000-4000-8000-000000000001"
 REFUSALS = frozenset({401, 403, 407})
-# Answers a handler gives after looking the object up: alike with and without credentials,
-# they show the handler ran without authenticating. Validation errors (400, 422) and 405
-# may come before authentication in some frameworks, so they prove nothing.
-HANDLER_ANSWERS = frozenset({404, 409, 410})
 MAX_OBJECTS = 8
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TRAILING_PARAM = re.compile(r"^(?P<base>/.*)/\{[^}/]+\}$")
@@ -202,15 +200,14 @@ async def _resolve(ctx: CheckContext, op: Operation, declared: bool, first: http
         if bare.status_code in REFUSALS:
             return _Verdict(op, declared, bare.status_code, "", "refused", refused=True)
     authed = await _send(ctx, op, object_id, objects.credential)
-    alike = signature(bare, "") == signature(authed, "")
-    if alike and bare.status_code in HANDLER_ANSWERS and declared:
-        on = "an object of the scanner's account" if object_id else "a dummy id"
-        return _Verdict(op, declared, bare.status_code, bare.text[:200],
-                        f"same answer with and without credentials, on {on}", open=True,
-                        certain=object_id is not None or not op.has_path_params)
-    how = ("answers differently with credentials" if not alike else
-           f"inconclusive: {bare.status_code} with and without credentials")
-    return _Verdict(op, declared, bare.status_code, "", how, refused=not alike)
+    if signature(bare, "") != signature(authed, ""):
+        return _Verdict(op, declared, bare.status_code, "",
+                        "answers differently with credentials", refused=True)
+    # Alike and not a success: even the scanner's own session got no further, so this
+    # says nothing about authentication (a server hiding objects behind 404 answers a
+    # dummy id alike with and without credentials).
+    return _Verdict(op, declared, bare.status_code, "",
+                    f"inconclusive: {bare.status_code} with and without credentials")
 
 
 async def _session(ctx: CheckContext) -> Credential | None:
@@ -239,7 +236,7 @@ async def missing_authentication(ctx: CheckContext) -> Outcome:
                                      refused=True))
         elif response.is_success:
             verdicts.append(_Verdict(op, declared, response.status_code, response.text[:200],
-                                     "no credentials", open=True, certain=declared))
+                                     "no credentials", open=True))
         elif declared:
             unsettled.append((op, declared, response))
     if unsettled:
