@@ -27,14 +27,30 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from argon2 import PasswordHasher, Type
 
+from dynaguard.guard.passwords import PROFILES
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.engine import run_scan
 from dynaguard.scan.events import CheckFinished, Event
 from dynaguard.scan.http import ScanHTTP
+from dynaguard.settings import Settings
 from dynaguard.store.engine import free_port
 
 BIN = Path(sys.executable).parent
+
+
+def _argon2_ms() -> float:
+    """The median cost of one hash under the default profile, on this machine, now."""
+    profile = PROFILES[Settings.model_fields["argon2_profile"].default]
+    hasher = PasswordHasher(time_cost=profile.time_cost, memory_cost=profile.memory_cost_kib,
+                            parallelism=profile.parallelism, type=Type.ID)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        hasher.hash("bench-password")
+        times.append(time.perf_counter() - start)
+    return sorted(times)[1] * 1000
 
 
 def _start_serve(data: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -101,18 +117,20 @@ def main() -> None:
     parser.add_argument("--by-endpoint", action="store_true")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}")
-    print("run  scan_s  wall_s  requests  score grade  findings above info")
+    print("run  load  argon2_ms  scan_s  wall_s  requests  score grade  findings above info")
     for run in range(1, args.runs + 1):
         data = Path(tempfile.mkdtemp(prefix="dynaguard-scan-bench-"))
         process, url = _start_serve(data)
         try:
             outbox = data / "outbox"
             outbox.mkdir(parents=True, exist_ok=True)
+            load, hash_ms = os.getloadavg()[0], _argon2_ms()
             wall = _cli_scan(url, outbox, data / "report.json", args.max_seconds)
             report = json.loads((data / "report.json").read_text())
             serious = [f"{f['severity']} {f['check']} {f['endpoint']}"
                        for f in report["findings"] if f["severity"] != "info"]
-            print(f"{run:>3}  {report['duration_s']:6.1f}  {wall:6.1f}  {report['requests']:8}  "
+            print(f"{run:>3}  {load:4.1f}  {hash_ms:9.0f}  {report['duration_s']:6.1f}  "
+                  f"{wall:6.1f}  {report['requests']:8}  "
                   f"{report['score']:5} {report['grade']:>5}  {'; '.join(serious) or '-'}",
                   flush=True)
         finally:

@@ -51,6 +51,8 @@ class AccountPool:
         # Whether the target's mail verified the last fresh account (None: not known yet).
         self._mail_verifies: bool | None = None
         self._shared: dict[str, Credential] = {}
+        # Registered for timing probes only (never logged into), shared by those checks.
+        self.timing_accounts: list[str] = []
 
     def new_identifier(self) -> str:
         tag = secrets.token_hex(5)

@@ -139,30 +139,47 @@ class _Identities:
         self.uses = 0
         self.per: int | None = None
         self.accounts = 0
+        self.used: set[str] = set()
+        self.reuse = True
+        self.reused = False
+        self.stale = False
 
     async def rotate(self) -> None:
         if self.accounts >= MAX_TIMING_ACCOUNTS:
             raise Skip(f"{self.endpoint.label} throttles per identifier; the "
                        f"{MAX_TIMING_ACCOUNTS} accounts registered for timing are used up")
-        identifier = self.ctx.accounts.new_identifier()
-        response = await self.ctx.accounts.register(identifier, strong_password())
-        if not response.is_success:
-            raise Skip(f"registration refused a timing account ({response.status_code})")
+        pool = self.ctx.accounts
+        # An account another timing check registered has no failures at this endpoint.
+        identifier = next((i for i in pool.timing_accounts if i not in self.used), None) \
+            if self.reuse else None
+        self.reused = identifier is not None
+        if identifier is None:
+            identifier = pool.new_identifier()
+            response = await pool.register(identifier, strong_password())
+            if not response.is_success:
+                raise Skip(f"registration refused a timing account ({response.status_code})")
+            pool.timing_accounts.append(identifier)
+        self.used.add(identifier)
         self.accounts += 1
-        self.known, self.unknown, self.uses = identifier, self.ctx.accounts.new_identifier(), 0
+        self.known, self.unknown, self.uses = identifier, pool.new_identifier(), 0
+        self.stale = False
 
     async def before_pair(self) -> None:
-        if not self.known or (self.per is not None and self.uses >= self.per):
+        if not self.known or self.stale or (self.per is not None and self.uses >= self.per):
             await self.rotate()
         self.uses += 1
 
-    def throttled(self) -> NoReturn:
+    def throttled(self, known: bool) -> NoReturn:
         """A 429: learn how many tries an identifier gets, then sample with new ones."""
+        if self.uses <= 1 and known and self.reused:
+            # The other timing check's account is throttled here too: register afresh.
+            self.reuse, self.stale = False, True
+            raise PairDiscarded
         if self.uses <= 1:
             raise Skip(f"{self.endpoint.label} throttled the timing probe (429) for new "
                        "identifiers too (a per-address or global limit)")
         self.per = self.uses - 1 if self.per is None else min(self.per, self.uses - 1)
-        self.uses = self.per
+        self.stale = True
         raise PairDiscarded
 
 
@@ -179,7 +196,7 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
         async def once() -> float:
             response, elapsed = await send(ids.known if known else ids.unknown)
             if response.status_code == 429:
-                ids.throttled()
+                ids.throttled(known)
             return elapsed
         return once
 
