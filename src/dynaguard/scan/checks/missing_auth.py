@@ -1,12 +1,13 @@
 """Missing authentication (CWE-306): operations that should demand credentials answer
 without any. Candidates: operations the spec marks secured, operations a profile lists
-as protected, and (tentatively) operations whose path looks sensitive.
+as protected, writes on a path whose other operations are secured (a forgotten
+dependency leaves the spec silent too), and (tentatively) sensitive-looking paths.
 
 Each candidate is first sent without credentials, path ids filled with a dummy. A 401 or
 403 is a refusal, a 2xx a finding. Any other answer (a 404 for the dummy id, a 405, a 422)
 proves nothing yet: the handler may have run without checking anyone. Those operations
 are sent again, without credentials, with the id of an object the scanner's own account
-created (or listed), and compared with the same request made with the scanner's session:
+created, and compared with the same request made with the scanner's session:
 a success without credentials on the scanner's own object is missing authentication (and
 certain); an answer that differs from the session's is a refusal (e.g. 404 hiding an
 object); alike answers that are no success say nothing (the session got no further
@@ -139,7 +140,10 @@ def _json(response: httpx.Response) -> Any:
 
 
 class _Objects:
-    """Ids of objects the scanner's own account creates (or already owns), per collection."""
+    """Ids of objects the scanner's own account creates, one per probed operation.
+
+    Never an id taken from a listing: on a server that lists other users' objects, an
+    unauthenticated DELETE could destroy someone else's data."""
 
     def __init__(self, ctx: CheckContext, credential: Credential) -> None:
         self.ctx = ctx
@@ -157,17 +161,8 @@ class _Objects:
         if create is not None and self.made < MAX_OBJECTS:
             self.made += 1
             made = await _send(self.ctx, create, credential=self.credential)
-            if made.is_success and (object_id := _id_in(_json(made))) is not None:
-                return object_id
-        if f"GET {base}" in by_label:
-            listed = _json(await self.ctx.http.request("GET", base,
-                                                       headers=self.credential.headers()))
-            items = listed if isinstance(listed, list) else None
-            if isinstance(listed, dict):
-                items = next((v for v in listed.values() if isinstance(v, list)), None)
-            for item in items or []:
-                if (object_id := _id_in(item)) is not None:
-                    return object_id
+            if made.is_success:
+                return _id_in(_json(made))
         return None
 
 
