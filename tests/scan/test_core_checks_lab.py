@@ -68,7 +68,6 @@ async def test_core_checks_stay_quiet_on_the_safe_lab(settings: Settings) -> Non
                                            mailbox=_mailbox(settings)))
     statuses = {c.check: (c.status, c.detail) for c in result.checks}
     assert len(statuses) == len(CORE_CHECKS) == 10, statuses
-    assert all(status is not CheckStatus.ERROR for status, _ in statuses.values()), statuses
-    assert all(status is CheckStatus.PASSED for status, _ in statuses.values()), statuses
+    assert {c: s for c, s in statuses.items() if s[0] is not CheckStatus.PASSED} == {}
     assert [(f.check, f.severity, f.evidence) for f in result.findings
             if f.severity.rank > Severity.INFO.rank] == []
