@@ -24,7 +24,11 @@ def test_every_check_is_registered_once_with_taxonomy() -> None:
         assert "." in spec.id
         assert spec.cwe
         assert len(spec.remediation) > 40
-    assert [s.id for s in specs][-1] == "brute_force.login_throttling"
+    # Lockout-prone last: brute force, then the timing checks, whose failed logins may
+    # exhaust a per-address limit.
+    assert [s.id for s in specs][-3:] == ["brute_force.login_throttling",
+                                          "enumeration.login_timing",
+                                          "enumeration.forgot_timing"]
 
 
 def test_exit_codes_hang_off_one_root() -> None:

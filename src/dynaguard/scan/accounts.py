@@ -20,6 +20,9 @@ from dynaguard.scan.session import Credential, build_body, read_credential
 
 __all__ = ["Account", "AccountPool", "strong_password"]
 
+# How long a fresh account waits for a verification mail before trying to log in anyway.
+OPTIONAL_MAIL_WAIT_S = 2.0
+
 
 @dataclass
 class Account:
@@ -45,6 +48,11 @@ class AccountPool:
         self.mailbox = mailbox
         self._made: list[Account] = []
         self._refusal: str | None = None
+        # Whether the target's mail verified the last fresh account (None: not known yet).
+        self._mail_verifies: bool | None = None
+        self._shared: dict[str, Credential] = {}
+        # Registered for timing probes only (never logged into), shared by those checks.
+        self.timing_accounts: list[str] = []
 
     def new_identifier(self) -> str:
         tag = secrets.token_hex(5)
@@ -89,7 +97,11 @@ class AccountPool:
             **build_body(endpoint, identifier=identifier, password=password))
 
     async def fresh(self) -> Account:
-        """Register, verify and log in a new account; Skip with the reason if impossible."""
+        """Register, verify and log in a new account; Skip with the reason if impossible.
+
+        With a mailbox, a verification mail is looked for before the first login: a login
+        refused for want of verification would cost a failed attempt, and a target that
+        limits failures per address counts it against the whole scan."""
         if self._refusal:
             raise Skip(self._refusal)
         if not self.may_register:
@@ -102,22 +114,34 @@ class AccountPool:
         if not response.is_success:
             self._refusal = f"registration refused a fresh account ({response.status_code})"
             raise Skip(self._refusal)
+        verified = False
+        if self.mailbox is not None and self._mail_verifies is not False:
+            verified = await self._verify(account, since, required=False)
+            self._mail_verifies = verified
         if (await self.login(account)).is_success:
             return account
         if self.mailbox is None:
             self._refusal = ("a registered account cannot log in (verification needed?); "
                              "pass --mailbox DIR or smtp://127.0.0.1:PORT")
             raise Skip(self._refusal)
-        await self._verify(account, since)
+        if not verified:
+            await self._verify(account, since, required=True)
+            self._mail_verifies = True
         if not (await self.login(account)).is_success:
             self._refusal = "a registered and verified account still cannot log in"
             raise Skip(self._refusal)
         return account
 
-    async def _verify(self, account: Account, since: float) -> None:
+    async def _verify(self, account: Account, since: float, *, required: bool) -> bool:
+        """Follow the verification mail sent to ``account``; False when there is none and
+        it is not ``required`` (else Skip)."""
         assert self.mailbox is not None  # noqa: S101 -- checked by the caller
-        text = await self.mailbox.wait_for(account.identifier, since)
+        wait = self.mailbox.wait_for(account.identifier, since) if required else \
+            self.mailbox.wait_for(account.identifier, since, timeout_s=OPTIONAL_MAIL_WAIT_S)
+        text = await wait
         if text is None:
+            if not required:
+                return False
             self._refusal = f"no verification mail arrived in {self.mailbox.where}"
             raise Skip(self._refusal)
         token, link = extract_token(text)
@@ -125,14 +149,19 @@ class AccountPool:
         if token and endpoint is not None:
             response = await self.http.request(endpoint.method, endpoint.path,
                                                **build_body(endpoint, token=token))
+        elif not required:
+            return False  # a bare link is followed only once a login proved it is needed
         elif link:
             response = await self.http.request("GET", link)
         else:
             self._refusal = "the verification mail holds no token or link"
             raise Skip(self._refusal)
         if not response.is_success and not response.is_redirect:
+            if not required:
+                return False
             self._refusal = f"email verification failed ({response.status_code})"
             raise Skip(self._refusal)
+        return True
 
     async def login(self, account: Account, password: str | None = None, *,
                     headers: dict[str, str] | None = None) -> httpx.Response:
@@ -152,6 +181,20 @@ class AccountPool:
             raise Skip("the login answer holds no token or cookie the scanner recognises; "
                        "set [session] in a profile")
         return credential
+
+    async def shared_session(self, account: Account) -> Credential:
+        """One session of ``account`` shared by the checks that only use it, never end it
+        (no logout, password change or refresh-token replay): each login of a target with
+        a costly password hash takes a noticeable share of the scan."""
+        credential = self._shared.get(account.identifier)
+        if credential is None:
+            credential = await self.session(account)
+            self._shared[account.identifier] = credential
+        return credential
+
+    def forget_shared_session(self, account: Account) -> None:
+        """The account's credentials changed: its shared session may be gone."""
+        self._shared.pop(account.identifier, None)
 
     async def is_authenticated(self, credential: Credential | None) -> bool:
         """Does the identity endpoint accept this credential (None: no credential)?"""

@@ -14,6 +14,8 @@ target's load hits both kinds alike. Each look at the data runs two tests, each 
 Sampling starts small and grows only while the answer is open: it stops at a leak, when
 the median's confidence interval excludes any meaningful effect, or (from 60 pairs on)
 when the test shows no hint of a difference at all (p >= 0.5).
+A probe may throw its pair away (``PairDiscarded``, e.g. on a throttled answer); the pair
+is sampled again, at most ``MAX_DISCARDS`` times in a row.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-__all__ = ["LOOKS", "TimingVerdict", "compare", "measure"]
+from dynaguard.scan.errors import ScanError
+
+__all__ = ["LOOKS", "PairDiscarded", "TimingVerdict", "compare", "measure"]
 
 LOOKS = (30, 60, 120, 240, 300)
 ALPHA = 1e-3
@@ -42,8 +45,13 @@ MIN_PAIRS = 12
 FUTILITY_PAIRS = 60
 FUTILITY_P = 0.5
 TIME_CUT_STEP = 4
+MAX_DISCARDS = 3
 
 Probe = Callable[[], Awaitable[float]]
+
+
+class PairDiscarded(ScanError):
+    """Raised by a probe: this pair's samples are not comparable; sample it again."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,8 @@ class TimingVerdict:
 
 def _median_ci(diffs: Sequence[float], level: float) -> tuple[float, float]:
     """Distribution-free confidence interval of the median (sign-test order statistics)."""
+    from scipy import stats  # noqa: PLC0415 -- seconds to import; see compare()
+
     ordered = sorted(diffs)
     n = len(ordered)
     k = int(stats.binom.ppf((1 - level) / 2, n, 0.5))
@@ -96,6 +106,10 @@ def compare(a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA,
     """Compare paired samples ``a[i]``/``b[i]`` (seconds)."""
     if len(a) != len(b) or len(a) < MIN_PAIRS:
         raise ValueError(f"compare needs at least {MIN_PAIRS} pairs of equal length")
+    # Imported here: scipy takes seconds to load, and a scan whose timing checks skip
+    # (a throttling target) never compares.
+    from scipy import stats  # noqa: PLC0415 -- loaded only when needed, as said above
+
     diffs = [x - y for x, y in zip(a, b, strict=True)]
     median = statistics.median(diffs)
     if all(d == 0 for d in diffs):
@@ -137,24 +151,35 @@ def _quantile_p_value(a: Sequence[float], b: Sequence[float]) -> float:
 async def measure(probe_a: Probe, probe_b: Probe, *, max_pairs: int = LOOKS[-1],
                   rng: random.Random | None = None, alpha: float = ALPHA,
                   min_effect_s: float = MIN_EFFECT_S,
-                  time_limit_s: float | None = None) -> TimingVerdict:
+                  time_limit_s: float | None = None,
+                  before_pair: Callable[[], Awaitable[None]] | None = None) -> TimingVerdict:
     """Sample pairs adaptively (30, 60, ... up to ``max_pairs``) until the answer settles.
 
     With ``time_limit_s``, a slow target ends sampling early, at the next multiple of
     ``TIME_CUT_STEP`` pairs once at least ``MIN_PAIRS`` are in; the verdict then says it
-    is not conclusive."""
+    is not conclusive. ``before_pair`` runs before each pair (untimed)."""
     rng = rng or random.Random()  # noqa: S311 -- ordering, not secrecy
     if max_pairs < LOOKS[0]:
         raise ValueError(f"a timing comparison needs at least {LOOKS[0]} pairs")
     a: list[float] = []
     b: list[float] = []
 
-    async def pair() -> tuple[float, float]:
+    async def one_pair() -> tuple[float, float]:
+        if before_pair is not None:
+            await before_pair()
         if rng.random() < 0.5:
             first = await probe_a()
             return first, await probe_b()
         second = await probe_b()
         return await probe_a(), second
+
+    async def pair() -> tuple[float, float]:
+        for _ in range(MAX_DISCARDS):
+            try:
+                return await one_pair()
+            except PairDiscarded:
+                continue
+        return await one_pair()
 
     for _ in range(WARMUP_PAIRS):
         await pair()

@@ -70,8 +70,8 @@ async def bola(ctx: CheckContext) -> Outcome:
     pairs = _object_pairs(ctx)
     if not pairs:
         raise Skip("no secured create/read-by-id operation pair found in the spec")
-    owner = await ctx.accounts.session(await ctx.accounts.get(1))
-    other = await ctx.accounts.session(await ctx.accounts.get(0))
+    owner = await ctx.accounts.shared_session(await ctx.accounts.get(1))
+    other = await ctx.accounts.shared_session(await ctx.accounts.get(0))
     findings: list[Finding] = []
     tried = 0
     for create, read in pairs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 import httpx
 
@@ -15,7 +16,7 @@ from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
 from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.session import build_body
-from dynaguard.scan.timing import measure
+from dynaguard.scan.timing import PairDiscarded, measure
 
 __all__ = ["signature"]
 
@@ -29,6 +30,10 @@ VOLATILE_HEADERS = frozenset({"date", "content-length", "server", "etag", "x-req
 # Sampling stops after this long (at a multiple of 4 pairs): slow, Argon2-heavy logins
 # must not hold a scan for minutes.
 TIME_LIMIT_S = 8.0
+# Against per-identifier throttling each pair of identifiers serves a few pairs only.
+# The timing checks run last (order 95+, after brute force): their hundreds of failed
+# logins may meet a per-address limit, which must not refuse the logins of other checks.
+MAX_TIMING_ACCOUNTS = 40
 HIGH_EFFECT = 3.0
 MEDIUM_EFFECT = 1.0
 _VOLATILE = (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I),
@@ -119,25 +124,90 @@ async def forgot_response(ctx: CheckContext) -> Outcome:
     return await _compare(ctx, endpoint, known, ctx.accounts.new_identifier(), send)
 
 
+class _Identities:
+    """The identifier pair a timing probe compares: a scanner-registered account and an
+    identifier with none. Against per-identifier throttling both are replaced together
+    (a new account is registered) before either meets the limit, so both sides always
+    carry the same history of failures and the limit never answers instead of the login.
+    """
+
+    def __init__(self, ctx: CheckContext, endpoint: Endpoint) -> None:
+        self.ctx = ctx
+        self.endpoint = endpoint
+        self.known = ""
+        self.unknown = ""
+        self.uses = 0
+        self.per: int | None = None
+        self.accounts = 0
+        self.used: set[str] = set()
+        self.reuse = True
+        self.reused = False
+        self.stale = False
+
+    async def rotate(self) -> None:
+        if self.accounts >= MAX_TIMING_ACCOUNTS:
+            raise Skip(f"{self.endpoint.label} throttles per identifier; the "
+                       f"{MAX_TIMING_ACCOUNTS} accounts registered for timing are used up")
+        pool = self.ctx.accounts
+        # An account another timing check registered has no failures at this endpoint.
+        identifier = next((i for i in pool.timing_accounts if i not in self.used), None) \
+            if self.reuse else None
+        self.reused = identifier is not None
+        if identifier is None:
+            identifier = pool.new_identifier()
+            response = await pool.register(identifier, strong_password())
+            if not response.is_success:
+                raise Skip(f"registration refused a timing account ({response.status_code})")
+            pool.timing_accounts.append(identifier)
+        self.used.add(identifier)
+        self.accounts += 1
+        self.known, self.unknown, self.uses = identifier, pool.new_identifier(), 0
+        self.stale = False
+
+    async def before_pair(self) -> None:
+        if not self.known or self.stale or (self.per is not None and self.uses >= self.per):
+            await self.rotate()
+        self.uses += 1
+
+    def throttled(self, known: bool) -> NoReturn:
+        """A 429: learn how many tries an identifier gets, then sample with new ones."""
+        if self.uses <= 1 and known and self.reused:
+            # The other timing check's account is throttled here too: register afresh.
+            self.reuse, self.stale = False, True
+            raise PairDiscarded
+        if self.uses <= 1:
+            raise Skip(f"{self.endpoint.label} throttled the timing probe (429) for new "
+                       "identifiers too (a per-address or global limit)")
+        self.per = self.uses - 1 if self.per is None else min(self.per, self.uses - 1)
+        self.stale = True
+        raise PairDiscarded
+
+
 async def _timing(ctx: CheckContext, endpoint: Endpoint,
                   send: Callable[[str], Awaitable[tuple[httpx.Response, float]]]) -> Outcome:
     pairs = ctx.pairs_affordable()
     if pairs < 30:
         raise Skip("the request budget left cannot pay for a timing comparison")
-    known = await ctx.accounts.disposable()
-    unknown = ctx.accounts.new_identifier()
+    if not ctx.accounts.may_register:
+        raise Skip("timing probes fail logins of scanner-owned accounts only; allow --register")
+    ids = _Identities(ctx, endpoint)
 
-    def probe(ident: str) -> Callable[[], Awaitable[float]]:
+    def probe(known: bool) -> Callable[[], Awaitable[float]]:
         async def once() -> float:
-            response, elapsed = await send(ident)
+            response, elapsed = await send(ids.known if known else ids.unknown)
             if response.status_code == 429:
-                raise Skip(f"{endpoint.label} throttled the timing probe (429)")
+                ids.throttled(known)
             return elapsed
         return once
 
-    verdict = await measure(probe(known.identifier), probe(unknown), max_pairs=pairs,
-                            rng=ctx.rng, time_limit_s=TIME_LIMIT_S)
+    try:
+        verdict = await measure(probe(True), probe(False), max_pairs=pairs, rng=ctx.rng,
+                                time_limit_s=TIME_LIMIT_S, before_pair=ids.before_pair)
+    except PairDiscarded:
+        raise Skip(f"{endpoint.label} kept throttling the timing probe (429)") from None
     evidence = {"a": "existing account", "b": "unknown identifier", **verdict.evidence()}
+    if ids.per is not None:
+        evidence["identifiers_rotated_every"] = ids.per
     if not verdict.leak:
         cut = "" if verdict.conclusive else "; stopped by the time limit, small leaks may hide"
         return passed(f"{endpoint.label}: no significant timing difference over {verdict.pairs} "
@@ -160,7 +230,7 @@ def _severity(effect_size: float) -> Severity:
 
 
 @check("enumeration.login_timing", title="Login timing reveals which accounts exist",
-       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=20)
+       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=95)
 async def login_timing(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("login")
     wrong = strong_password()
@@ -170,7 +240,7 @@ async def login_timing(ctx: CheckContext) -> Outcome:
 
 
 @check("enumeration.forgot_timing", title="Password-recovery timing reveals which accounts exist",
-       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=21)
+       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=96)
 async def forgot_timing(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("forgot")
     return await _timing(ctx, endpoint, lambda ident: ctx.http.timed(

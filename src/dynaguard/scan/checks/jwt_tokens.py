@@ -39,7 +39,7 @@ def with_token(credential: Credential, token: str) -> Credential:
 async def own_token(ctx: CheckContext) -> tuple[Credential, Jwt]:
     """A live session of the primary account whose credential is a JWT the server honours."""
     ctx.accounts.endpoint("me")
-    credential = await ctx.accounts.session(await ctx.accounts.get(0))
+    credential = await ctx.accounts.shared_session(await ctx.accounts.get(0))
     token = parse_jwt(credential.token or "")
     if token is None:
         raise Skip("the access credential is not a JWT")

@@ -79,6 +79,7 @@ async def password_change_invalidation(ctx: CheckContext) -> Outcome:
     if not response.is_success:
         raise Skip(f"{change.label} refused the change ({response.status_code})")
     account.password = new_password
+    ctx.accounts.forget_shared_session(account)
     if await ctx.accounts.is_authenticated(second):
         return failed("another session stayed valid after the password changed",
                       ctx.finding(change.label, {"change_status": response.status_code,
@@ -92,7 +93,7 @@ async def password_change_invalidation(ctx: CheckContext) -> Outcome:
            "rotating refresh tokens."))
 async def access_token_lifetime(ctx: CheckContext) -> Outcome:
     login = ctx.accounts.endpoint("login")
-    credential = await ctx.accounts.session(await ctx.accounts.get(0))
+    credential = await ctx.accounts.shared_session(await ctx.accounts.get(0))
     token = credential.token or ""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
