@@ -1,6 +1,6 @@
-"""Malformed input at login (CWE-287, CWE-209): a password that is not a string, duplicate
-keys, a huge body. A 2xx means a login without the password; a 500 or an answer carrying
-exception text or the submitted secret is an information leak."""
+"""Malformed input at login (CWE-287, CWE-209): a password or identifier that is not a
+string, duplicate keys, a huge body. A 2xx means a login without the password; a 500 or an
+answer carrying exception text or the submitted secret is an information leak."""
 
 from __future__ import annotations
 
@@ -50,6 +50,10 @@ async def malformed_login(ctx: CheckContext) -> Outcome:
         "content": f'{head}, "{login.password}": "{marker}", "{login.password}": true}}',
         "headers": {"Content-Type": "application/json"}}
     probes["huge password"] = {"json": {**base, login.password: marker * (HUGE_BYTES // 23)}}
+    # The identifier too: code that trusts its type fails on it before any password check.
+    for name, value in {"DynamoDB string": {"S": account.identifier},
+                        "array": [account.identifier], "object": {"$ne": marker}}.items():
+        probes[f"identifier {name}"] = {"json": {**base, login.identifier: value}}
     findings: list[Finding] = []
     for name, kwargs in probes.items():
         response = await ctx.http.request(login.method, login.path, **kwargs)
