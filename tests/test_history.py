@@ -63,8 +63,29 @@ def test_bad_settings_stop_history_users_with_one_line(
         workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A broken unrelated setting must not become a traceback in scan or dashboard."""
     monkeypatch.setenv("DYNAGUARD_PASSWORD_MIN_LENGTH", "3")
-    for args in (["dashboard"], ["scan", "http://127.0.0.1:1", "--check", "session.logout"]):
+    for args in (["dashboard"], ["scan", "http://127.0.0.1:1", "--check", "session.logout"],
+                 ["history"], ["report", "1"], ["mcp"]):
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 2, result.output
         assert "DYNAGUARD_PASSWORD_MIN_LENGTH" in result.stderr
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_history_and_report_take_a_history_file(workdir: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--history PATH` reads that file, not the configured one."""
+    monkeypatch.setenv("DYNAGUARD_HISTORY", str(workdir / "configured.sqlite3"))
+    elsewhere = workdir / "elsewhere.sqlite3"
+    scan_id = History(elsewhere).record(scan_of(TARGET, datetime(2026, 11, 2, tzinfo=UTC),
+                                                77, "C"))
+    listed = CliRunner().invoke(app, ["history", "--history", str(elsewhere)])
+    assert listed.exit_code == 0, listed.output
+    assert TARGET in listed.stdout
+    assert str(elsewhere) in listed.stdout
+    shown = CliRunner().invoke(app, ["report", str(scan_id), "--history", str(elsewhere),
+                                     "--format", "text"])
+    assert shown.exit_code == 0, shown.output
+    assert "77" in shown.stdout
+    empty = CliRunner().invoke(app, ["history"])  # the configured file holds nothing
+    assert empty.exit_code == 0, empty.output
+    assert "no scans recorded" in empty.stderr
