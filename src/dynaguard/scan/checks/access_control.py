@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from dynaguard.scan.checks.missing_auth import example_for
+from dynaguard.scan.checks.missing_auth import example_body
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.discovery import Operation, fetch_spec
@@ -26,13 +26,6 @@ WRITE_METHODS = ("POST", "PUT", "PATCH")
 SCOPE_FIELDS = ("scope", "scopes", "scp")
 ID_PARAM = re.compile(r"^(?P<base>/.*)/\{(?P<name>[^}/]+)\}$")
 
-
-def _body_kwargs(op: Operation) -> dict[str, Any]:
-    if op.body == "json":
-        return {"json": example_for(op.schema)}
-    if op.body == "form":
-        return {"data": example_for(op.schema)}
-    return {}
 
 
 def _object_pairs(ctx: CheckContext) -> list[tuple[Operation, Operation]]:
@@ -76,7 +69,7 @@ async def bola(ctx: CheckContext) -> Outcome:
     tried = 0
     for create, read in pairs:
         made = await ctx.http.request(create.method, create.path, headers=owner.headers(),
-                                      **_body_kwargs(create))
+                                      **example_body(create))
         object_id = _object_id(made) if made.is_success else None
         if object_id is None:
             continue
@@ -166,7 +159,7 @@ async def scope_not_enforced(ctx: CheckContext) -> Outcome:
             continue  # no token whose scopes can be read and that lacks the needed ones
         tried += 1
         answer = await ctx.http.request(op.method, op.path, headers=credential.headers(),
-                                        **_body_kwargs(op))
+                                        **example_body(op))
         if answer.is_success:
             findings.append(ctx.finding(op.label, {
                 "needed_scopes": needed, "token_scopes": sorted(granted),

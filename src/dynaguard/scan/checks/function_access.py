@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 from dynaguard.scan.accounts import Account
-from dynaguard.scan.checks.missing_auth import example_for
+from dynaguard.scan.checks.missing_auth import example_body
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
-from dynaguard.scan.discovery import Operation, fetch_spec
+from dynaguard.scan.discovery import fetch_spec
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
@@ -84,13 +84,6 @@ async def _ordinary(ctx: CheckContext) -> tuple[Account, Credential, Confidence]
     return account, credential, Confidence.TENTATIVE
 
 
-def _kwargs(op: Operation) -> dict[str, Any]:
-    if op.body == "json":
-        return {"json": example_for(op.schema)}
-    if op.body == "form":
-        return {"data": example_for(op.schema)}
-    return {}
-
 
 async def _reads(ctx: CheckContext, reads: list[AdminOperation], credential: Credential,
                  confidence: Confidence) -> tuple[int, list[Finding]]:
@@ -127,7 +120,7 @@ async def _writes(ctx: CheckContext, writes: list[AdminOperation], credential: C
         op = candidate.op
         path = re.sub(r"\{[^}/]+\}", lambda _: quote(target, safe=""), op.path)
         answer = await ctx.http.request(op.method, path, headers=credential.headers(),
-                                        **_kwargs(op))
+                                        **example_body(op))
         tried += 1
         if answer.is_success:
             findings.append(ctx.finding(op.label, {

@@ -31,7 +31,7 @@ from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.session import Credential
 
-__all__ = ["example_for"]
+__all__ = ["example_body", "example_for"]
 
 MAX_OPERATIONS = 60
 AUTH_FLOW_WORDS = frozenset({"login", "signin", "register", "signup", "token", "refresh",
@@ -97,7 +97,8 @@ def _candidates(ctx: CheckContext) -> list[tuple[Operation, bool]]:
     return list(found.values())[:MAX_OPERATIONS]
 
 
-def _body_kwargs(op: Operation) -> dict[str, Any]:
+def example_body(op: Operation) -> dict[str, Any]:
+    """httpx keyword arguments carrying an example body built from ``op``'s schema."""
     if op.body == "json":
         return {"json": example_for(op.schema)}
     if op.body == "form":
@@ -119,7 +120,7 @@ async def _send(ctx: CheckContext, op: Operation, object_id: str | None = None,
                 credential: Credential | None = None) -> httpx.Response:
     headers = credential.headers() if credential is not None else {}
     return await ctx.http.request(op.method, _path(op, object_id), headers=headers,
-                                  **_body_kwargs(op))
+                                  **example_body(op))
 
 
 def _id_in(data: Any) -> str | None:

@@ -10,12 +10,11 @@ delete is aimed at the object the scanner made for it.
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from dynaguard.scan.checks.missing_auth import example_for
+from dynaguard.scan.checks.missing_auth import example_body
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.discovery import Operation
@@ -27,13 +26,6 @@ MAX_PROBES = 6
 ONE_ID = re.compile(r"^(?P<base>/.*)/\{[^}/]+\}$")
 ID_FIELDS = ("id", "uuid", "_id")
 
-
-def _kwargs(op: Operation) -> dict[str, Any]:
-    if op.body == "json":
-        return {"json": example_for(op.schema)}
-    if op.body == "form":
-        return {"data": example_for(op.schema)}
-    return {}
 
 
 def _probes(ctx: CheckContext) -> list[tuple[Operation, Operation]]:
@@ -65,12 +57,12 @@ async def _probe(ctx: CheckContext, create: Operation, op: Operation,
                  credential: Credential) -> Finding | bool:
     """A finding, True when refused, False when nothing could be tried."""
     made = await ctx.http.request(create.method, create.path, headers=credential.headers(),
-                                  **_kwargs(create))
+                                  **example_body(create))
     object_id = _created_id(made) if made.is_success else None
     if object_id is None:
         return False
     path = re.sub(r"\{[^}/]+\}", lambda _: quote(object_id, safe=""), op.path)
-    answer = await ctx.http.request(op.method, path, **_kwargs(op))
+    answer = await ctx.http.request(op.method, path, **example_body(op))
     if not answer.is_success:
         return True
     return ctx.finding(op.label, {
