@@ -35,6 +35,7 @@ CASES: list[Case] = [
     ("session.fixation", "session_fixation", set(), 384, "POST /auth/login"),
     ("input.malformed_login", "malformed_json_bypass", set(), 287, "POST /auth/login"),
     ("input.malformed_login", "error_leak", set(), 209, "POST /auth/login"),
+    ("input.malformed_refresh", "error_leak", set(), 209, "POST /auth/refresh"),
     ("auth.unverified_login", "missing_attr_truthy", set(), 287, "POST /auth/login"),
     ("access.bfla", "bfla", set(), 285, "GET /admin/users"),
     ("session.cookie_flags", "insecure_cookies", set(), 1004, "POST /auth/login"),

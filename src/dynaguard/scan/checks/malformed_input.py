@@ -12,6 +12,7 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.session import build_body
 
 HUGE_BYTES = 1_000_000
@@ -39,12 +40,9 @@ async def malformed_login(ctx: CheckContext) -> Outcome:
     account = await ctx.accounts.get(0)
     marker = "dgscan-" + secrets.token_hex(8)
     base = build_body(login, identifier=account.identifier, password=marker)["json"]
-    values: dict[str, Any] = {"true": True, "false": False, "null": None, "zero": 0,
-                              "empty object": {}, "empty array": [], "array": [marker],
-                              "DynamoDB string": {"S": marker}, "object": {"$ne": marker}}
     probes: dict[str, dict[str, Any]] = {
         f"password {name}": {"json": {**base, login.password: value}}
-        for name, value in values.items()}
+        for name, value in _typed_values(marker).items()}
     head = json.dumps({k: v for k, v in base.items() if k != login.password})[:-1]
     probes["duplicate password keys"] = {
         "content": f'{head}, "{login.password}": "{marker}", "{login.password}": true}}',
@@ -54,21 +52,56 @@ async def malformed_login(ctx: CheckContext) -> Outcome:
     for name, value in {"DynamoDB string": {"S": account.identifier},
                         "array": [account.identifier], "object": {"$ne": marker}}.items():
         probes[f"identifier {name}"] = {"json": {**base, login.identifier: value}}
+    return await _run_probes(ctx, login, probes, marker, "login")
+
+
+def _typed_values(marker: str) -> dict[str, Any]:
+    return {"true": True, "false": False, "null": None, "zero": 0, "empty object": {},
+            "empty array": [], "array": [marker], "DynamoDB string": {"S": marker},
+            "object": {"$ne": marker}}
+
+
+async def _run_probes(ctx: CheckContext, endpoint: Endpoint,
+                      probes: dict[str, dict[str, Any]], marker: str, what: str) -> Outcome:
+    """Send each probe: a 2xx is the check's own finding (certain); a 5xx, exception text
+    or the marker echoed back is a CWE-209 finding."""
     findings: list[Finding] = []
     for name, kwargs in probes.items():
-        response = await ctx.http.request(login.method, login.path, **kwargs)
+        response = await ctx.http.request(endpoint.method, endpoint.path, **kwargs)
         if response.is_success:
-            findings.append(ctx.finding(login.label, {
+            findings.append(ctx.finding(endpoint.label, {
                 "probe": name, "status": response.status_code},
                 confidence=Confidence.CERTAIN))
             continue
         leaked = _leaks(response.text, marker)
         if response.status_code >= 500 or leaked:
-            findings.append(ctx.finding(login.label, {
+            findings.append(ctx.finding(endpoint.label, {
                 "probe": name, "status": response.status_code, "leaks": leaked},
-                title="Malformed login input causes an error or leaks details",
+                title=f"Malformed {what} input causes an error or leaks details",
                 severity=Severity.MEDIUM if leaked else Severity.LOW, cwe=(209,)))
     if findings:
-        return failed(f"{len(findings)} of {len(probes)} malformed logins misbehaved",
-                      *findings)
-    return passed(f"{len(probes)} malformed logins refused without errors or leaks")
+        return failed(f"{len(findings)} of {len(probes)} malformed {what} requests "
+                      "misbehaved", *findings)
+    return passed(f"{len(probes)} malformed {what} requests refused without errors or leaks")
+
+
+@check("input.malformed_refresh", title="Token endpoint accepts a malformed refresh token",
+       cwe=(287,), severity=Severity.CRITICAL, order=48, remediation=(
+           "Validate the refresh body with a strict schema (a bounded string, no extra "
+           "fields) before any lookup; an odd type or an exception must end in refusal."))
+async def malformed_refresh(ctx: CheckContext) -> Outcome:
+    refresh = ctx.accounts.endpoint("refresh")
+    if refresh.body != "json" or not refresh.token:
+        raise Skip("the refresh endpoint takes no JSON body with a token field")
+    marker = "dgscan-" + secrets.token_hex(8)
+    base = build_body(refresh, token=marker)["json"]
+    probes: dict[str, dict[str, Any]] = {
+        f"refresh token {name}": {"json": {**base, refresh.token: value}}
+        for name, value in _typed_values(marker).items()}
+    head = json.dumps({k: v for k, v in base.items() if k != refresh.token})[:-1]
+    head = head + ", " if len(head) > 1 else head
+    probes["duplicate token keys"] = {
+        "content": f'{head}"{refresh.token}": "{marker}", "{refresh.token}": true}}',
+        "headers": {"Content-Type": "application/json"}}
+    probes["huge refresh token"] = {"json": {**base, refresh.token: marker * (HUGE_BYTES // 23)}}
+    return await _run_probes(ctx, refresh, probes, marker, "refresh")
