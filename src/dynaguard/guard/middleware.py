@@ -15,10 +15,12 @@ PROBLEM_413 = json.dumps({"type": "about:blank", "title": "Request body too larg
 class BodyLimit:
     """Refuse bodies over ``limit`` bytes before the application sees any (413 problem).
 
-    A declared ``Content-Length`` is judged at once (the server holds the body to it). A
-    body without one (chunked) is read here first, up to the limit, and handed on whole:
-    failing a read half-way through the application would surface as whatever the
-    application makes of a broken body (a 400 or a 500), not as a 413."""
+    A declared ``Content-Length`` over the limit is refused at once. Whatever is declared,
+    the body is then read here, counting the bytes that actually arrive, up to the limit,
+    and handed on whole: a request may carry both ``Content-Length`` and chunked
+    ``Transfer-Encoding`` (the server then reads the chunks and ignores the length), and
+    failing a read half-way through the application would surface as whatever it makes of
+    a broken body (a 400 or a 500), not as a 413."""
 
     def __init__(self, app: ASGIApp, limit: int = 64 * 1024) -> None:
         self.app = app
@@ -29,11 +31,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None:
-            if not declared.isdigit() or int(declared) > self.limit:
-                await self._refuse(send)
-                return
-            await self.app(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(send)
             return
         buffered = await self._read_bounded(receive)
         if buffered is None:

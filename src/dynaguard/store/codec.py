@@ -80,7 +80,8 @@ def decode_value(value: object) -> object:  # noqa: PLR0911 -- one branch per ty
     if kind == "M" and isinstance(inner, dict):
         return {k: decode_value(v) for k, v in inner.items()}
     # DynamoDB holds no empty set; one here was not written by DynamoDB's rules.
-    if kind == "SS" and isinstance(inner, list) and inner:
+    if kind == "SS" and isinstance(inner, list) and inner and all(
+            isinstance(v, str) for v in inner):
         return list(inner)
     if kind == "NS" and isinstance(inner, list) and inner and all(
             isinstance(v, str) for v in inner):

@@ -89,8 +89,10 @@ class _Serialized:
 
     def _transact(self, environ: dict[str, Any],
                   start_response: Callable[..., Any]) -> list[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
+        declared = str(environ.get("CONTENT_LENGTH") or "")
+        if not declared.isdigit():  # botocore always sends a length; anything else: moto's
+            return list(self._app(environ, start_response))
+        raw = environ["wsgi.input"].read(int(declared))
         environ["wsgi.input"] = io.BytesIO(raw)
         try:
             request = json.loads(raw)
@@ -103,8 +105,11 @@ class _Serialized:
         params = {k: v for k, v in request.items() if k != "ClientRequestToken"}
         digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
         now = time.monotonic()
-        self._replies = {t: r for t, r in self._replies.items()
-                         if now - r.at < IDEMPOTENCY_WINDOW}
+        while self._replies:  # insertion order is age order: drop the expired from the front
+            oldest = next(iter(self._replies))
+            if now - self._replies[oldest].at < IDEMPOTENCY_WINDOW:
+                break
+            del self._replies[oldest]
         kept = self._replies.get(token)
         if kept is not None:
             if kept.digest != digest:

@@ -63,8 +63,9 @@ async def authenticate_password(
 ) -> UserItem:
     """The account these credentials open, or AuthenticationFailed.
 
-    Throttled per submitted email and per address before any work; every failure costs
-    the same reads, one hash, two counter updates and one audit record.
+    Throttled per submitted email and per address before any password is checked (the
+    counters and the account are read side by side, a throttled login reading both too);
+    every failure costs the same reads, one hash, two counter updates and one audit record.
     """
     address = normalize_email(email)
     attempt = Attempt("login", address, client.address)
