@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-
-from dynaguard.scan.checks.missing_auth import example_body
+from dynaguard.scan.checks.missing_auth import created_id, example_body
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.discovery import Operation, fetch_spec
@@ -40,20 +38,6 @@ def _object_pairs(ctx: CheckContext) -> list[tuple[Operation, Operation]]:
     return pairs[:MAX_PAIRS]
 
 
-def _object_id(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    for name in ("id", "uuid", "_id", *(k for k in body if k.lower().endswith("id"))):
-        value = body.get(name)
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-            return str(value)
-    return None
-
-
 @check("access.bola", title="Another user's object readable by id (BOLA)", cwe=(639,),
        severity=Severity.HIGH, order=45, remediation=(
            "Check ownership on every object access: load the object by id and the caller "
@@ -70,7 +54,7 @@ async def bola(ctx: CheckContext) -> Outcome:
     for create, read in pairs:
         made = await ctx.http.request(create.method, create.path, headers=owner.headers(),
                                       **example_body(create))
-        object_id = _object_id(made) if made.is_success else None
+        object_id = created_id(made) if made.is_success else None
         if object_id is None:
             continue
         path = re.sub(r"\{[^}/]+\}", object_id, read.path)

@@ -31,7 +31,7 @@ from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.session import Credential
 
-__all__ = ["example_body", "example_for"]
+__all__ = ["created_id", "example_body", "example_for"]
 
 MAX_OPERATIONS = 60
 AUTH_FLOW_WORDS = frozenset({"login", "signin", "register", "signup", "token", "refresh",
@@ -138,6 +138,12 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def created_id(response: httpx.Response) -> str | None:
+    """The id of the object a create operation answered with (``id``, ``uuid``, ``_id``
+    or any field ending in ``id``), if its JSON body names one."""
+    return _id_in(_json(response))
 
 
 class _Objects:

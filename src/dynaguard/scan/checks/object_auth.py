@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-import httpx
-
-from dynaguard.scan.checks.missing_auth import example_body
+from dynaguard.scan.checks.missing_auth import created_id, example_body
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.discovery import Operation
@@ -24,7 +22,6 @@ from dynaguard.scan.session import Credential
 
 MAX_PROBES = 6
 ONE_ID = re.compile(r"^(?P<base>/.*)/\{[^}/]+\}$")
-ID_FIELDS = ("id", "uuid", "_id")
 
 
 
@@ -39,26 +36,12 @@ def _probes(ctx: CheckContext) -> list[tuple[Operation, Operation]]:
     return sorted(pairs, key=lambda p: order.get(p[1].method, 1))[:MAX_PROBES]
 
 
-def _created_id(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    for name in (*ID_FIELDS, *(k for k in body if k.lower().endswith("id"))):
-        value = body.get(name)
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-            return str(value)
-    return None
-
-
 async def _probe(ctx: CheckContext, create: Operation, op: Operation,
                  credential: Credential) -> Finding | bool:
     """A finding, True when refused, False when nothing could be tried."""
     made = await ctx.http.request(create.method, create.path, headers=credential.headers(),
                                   **example_body(create))
-    object_id = _created_id(made) if made.is_success else None
+    object_id = created_id(made) if made.is_success else None
     if object_id is None:
         return False
     path = re.sub(r"\{[^}/]+\}", lambda _: quote(object_id, safe=""), op.path)
