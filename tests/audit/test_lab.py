@@ -57,7 +57,7 @@ def test_lab_account_flaws_are_found_in_its_table(settings: Settings,
     found = by_check(result)
     unsalted = found["audit.password_unsalted"]
     assert {f.evidence.get("format") for f in unsalted} == {"hex-sha-256"}
-    assert unsalted[0].evidence["items"] == 3  # the two seeded accounts and the new one
+    assert unsalted[0].evidence["items"] == 4  # two seeded accounts, the decoy, the new one
     assert {(f.title, f.severity) for f in found["audit.user_schema"]} == {
         ("Account items without `enabled`", Severity.HIGH),
         ("Account items without `email_confirmed`", Severity.HIGH)}
@@ -88,7 +88,7 @@ def test_lab_without_flaws_has_no_password_or_schema_finding(settings: Settings,
     found = by_check(result)
     assert {check: found[check] for check in ITEM_CHECKS} == {check: [] for check in ITEM_CHECKS}
     details = {c.check: c.detail for c in result.checks}
-    assert "argon2id x4" in details["audit.password_weak_hash"]
+    assert "argon2id x5" in details["audit.password_weak_hash"]  # with the decoy
     assert "enabled" in details["audit.user_schema"]
     assert "email_confirmed" in details["audit.user_schema"]
     assert found["audit.token_expiry"] == []

@@ -21,14 +21,13 @@ from dynaguard.lab.attributes import list_attr, str_attr
 from dynaguard.lab.errors import LabError
 from dynaguard.lab.sessions import open_session, unauthorized
 from dynaguard.lab.state import Lab
-from dynaguard.lab.store import RawItem
+from dynaguard.lab.store import DECOY_USER_ID, RawItem
 from dynaguard.lab.tokens import InvalidToken
 
 __all__ = ["LoginAttempt", "LoginResult", "log_in", "verify_mfa"]
 
 THROTTLE_WINDOW = 900
 MAX_FAILURES = 5
-NO_SUCH_USER = "-"
 ENUMERATING_ANSWERS = {
     "unknown": (404, "No account with this email."),
     "password": (401, "Wrong password."),
@@ -90,10 +89,10 @@ async def log_in(lab: Lab, attempt: LoginAttempt) -> LoginResult:
     email = normalize_email(attempt.email)
     await _check_throttle(lab, email)
     user_id = await lab.store.user_id_for_email(email)
-    # An unknown email reads a user item too (one that never exists): the same reads
+    # An unknown email reads the decoy account's item: the same reads of the same shape
     # either way, so only the password hash could tell them apart.
-    user = await lab.store.get_user(user_id or NO_SUCH_USER)
-    if user is None:
+    user = await lab.store.get_user(user_id or DECOY_USER_ID)
+    if user_id is None or user is None:
         if not lab.on("timing_enum") and isinstance(attempt.password, str):
             await lab.passwords.verify_dummy(attempt.password)
         await _refuse(lab, email, "unknown")

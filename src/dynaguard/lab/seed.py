@@ -4,17 +4,19 @@
 ``imported@lab.example.com``: an account "imported from the old system" before the
 ``enabled`` flag existed; while ``keyerror_bypass`` is on its item has no ``enabled``
 attribute (with the flaw off it is seeded repaired, so the lab's data is clean too).
-The passwords are published: this is a lab, and it binds loopback only.
+The passwords are published: this is a lab, and it binds loopback only. A decoy account
+item, claimed by no email, is what a login for an unknown email reads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import secrets
 import uuid
 
 from dynaguard.lab.accounts import new_user_item
 from dynaguard.lab.state import Lab
-from dynaguard.lab.store import EmailTaken
+from dynaguard.lab.store import DECOY_USER_ID, EmailTaken
 
 __all__ = [
     "ADMIN_EMAIL",
@@ -48,3 +50,8 @@ async def seed_accounts(lab: Lab) -> None:
     for item in (admin, imported):
         with contextlib.suppress(EmailTaken):
             await lab.store.create_user(item)
+    decoy = new_user_item(DECOY_USER_ID, "decoy@lab.invalid",
+                          await lab.passwords.hash(secrets.token_urlsafe(24)),
+                          ["notes:read", "notes:write"], now)
+    decoy["email_confirmed"] = {"BOOL": True}
+    await lab.store.put_decoy(decoy)

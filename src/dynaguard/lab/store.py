@@ -25,11 +25,16 @@ from botocore.exceptions import ClientError
 from dynaguard.lab.attributes import int_attr
 from dynaguard.store.client import Dynamo, cancellation_codes, error_code
 
-__all__ = ["EmailTaken", "LabStore", "RawItem", "key"]
+__all__ = ["DECOY_USER_ID", "EmailTaken", "LabStore", "RawItem", "key"]
 
 RawItem = dict[str, Any]
 CONDITION_FAILED = "ConditionalCheckFailedException"
 CLAIM_TAKEN = "ConditionalCheckFailed"  # a cancelled transaction names the reason so
+
+
+# The account item an unknown email's login reads, so that it reads an item of the same
+# shape as a known email's (an engine answers a found item measurably slower than none).
+DECOY_USER_ID = "decoy"
 
 
 class EmailTaken(Exception):
@@ -104,13 +109,17 @@ class LabStore:
     async def get_user(self, user_id: str) -> RawItem | None:
         return await self._get(f"USER#{user_id}", "PROFILE")
 
+    async def put_decoy(self, item: RawItem) -> None:
+        """Store the decoy account (no email claims it, so no login can reach it)."""
+        await self._put(item)
+
     async def list_users(self) -> list[RawItem]:
         page = await self.db.call(
             self.db.client.query, TableName=self.table, IndexName="gsi1",
             KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": _s("USERS")},
         )
         items: list[RawItem] = page.get("Items", [])
-        return items
+        return [item for item in items if item.get("id") != _s(DECOY_USER_ID)]
 
     async def confirm_email(self, user_id: str) -> None:
         await self._update(f"USER#{user_id}", "PROFILE", "SET email_confirmed = :t",
