@@ -19,6 +19,7 @@ import httpx
 
 from dynaguard.scan.accounts import Account, strong_password
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
+from dynaguard.scan.checks.session_expiry import live_session
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
@@ -290,10 +291,7 @@ async def sessions_survive_reset(ctx: CheckContext) -> Outcome:
     ctx.accounts.endpoint("me")
     account = await ctx.accounts.disposable()
     before = await ctx.accounts.session(account)
-    if await ctx.accounts.is_authenticated(None):
-        raise Skip("the identity endpoint answers without credentials; cannot judge sessions")
-    if not await ctx.accounts.is_authenticated(before):
-        raise Skip("the identity endpoint refuses a fresh session")
+    await live_session(ctx, before)
     issued = await request_reset(ctx, account)
     done = await _first_reset(ctx, account, issued)
     findings = []

@@ -18,7 +18,7 @@ LONG_LIVED_S = 3600
 VERY_LONG_LIVED_S = 86_400
 
 
-async def _live_session(ctx: CheckContext, credential: Credential) -> None:
+async def live_session(ctx: CheckContext, credential: Credential) -> None:
     """Skip unless the identity endpoint tells a live session from no session."""
     if await ctx.accounts.is_authenticated(None):
         raise Skip("the identity endpoint answers without credentials; cannot judge sessions")
@@ -35,7 +35,7 @@ async def logout_invalidation(ctx: CheckContext) -> Outcome:
     logout = ctx.accounts.endpoint("logout")
     ctx.accounts.endpoint("me")
     credential = await ctx.accounts.session(await ctx.accounts.get(0))
-    await _live_session(ctx, credential)
+    await live_session(ctx, credential)
     response = await ctx.http.request(
         logout.method, logout.path, headers=credential.headers(),
         **build_body(logout, token=credential.refresh_token or ""))
@@ -71,7 +71,7 @@ async def password_change_invalidation(ctx: CheckContext) -> Outcome:
     account = await ctx.accounts.owned()
     first = await ctx.accounts.session(account)
     second = await ctx.accounts.session(account)
-    await _live_session(ctx, second)
+    await live_session(ctx, second)
     new_password = strong_password()
     response = await ctx.http.request(
         change.method, change.path, headers=first.headers(),
