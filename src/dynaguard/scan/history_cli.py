@@ -14,7 +14,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from dynaguard.history import History
 
-__all__ = ["register_history_commands"]
+__all__ = ["HistoryOption", "open_history", "register_history_commands"]
 
 err = Console(stderr=True)
 
@@ -23,7 +23,7 @@ HistoryOption = Annotated[Path | None, typer.Option(
     "DYNAGUARD_HISTORY).")]
 
 
-def _open(path: Path | None) -> History:
+def open_history(path: Path | None) -> History:
     """The history at ``path`` or the configured one; bad settings exit 2 in one line."""
     from dynaguard.history import History, history_path  # noqa: PLC0415 -- keeps `--help` fast
     from dynaguard.scan.errors import UsageError  # noqa: PLC0415
@@ -50,7 +50,7 @@ def history(
     history_file: HistoryOption = None,
 ) -> None:
     """List recorded scans, newest first."""
-    store = _open(history_file)
+    store = open_history(history_file)
     rows = store.scans(target, limit)
     if not rows:
         err.print(f"no scans recorded in {store.path}", highlight=False)
@@ -72,7 +72,7 @@ def report(
     """Render a recorded scan as JSON, SARIF, HTML or text."""
     from dynaguard.scan.report.formats import render_as  # noqa: PLC0415
 
-    result = _open(history_file).get(scan_id)
+    result = open_history(history_file).get(scan_id)
     if result is None:
         err.print(f"[bold red]error:[/] no scan {scan_id} in the history", highlight=False)
         raise typer.Exit(1)
@@ -88,7 +88,7 @@ def mcp(history_file: HistoryOption = None) -> None:
     """Serve the scanner and its history to an MCP client over stdio."""
     from dynaguard.mcp_server import build_server  # noqa: PLC0415 -- the SDK loads only here
 
-    build_server(_open(history_file)).run("stdio")
+    build_server(open_history(history_file)).run("stdio")
 
 
 def register_history_commands(app: typer.Typer) -> None:
