@@ -18,7 +18,7 @@ from dynaguard.lab.server import running_lab
 from dynaguard.scan.checks.recovery import stated_lifetime
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.errors import UsageError
-from dynaguard.scan.mailbox import extract_token
+from dynaguard.scan.mailbox import FileMailbox, extract_token
 from dynaguard.scan.smtp_sink import parse_smtp_address, smtp_mailbox
 from dynaguard.scan.token_strength import MIN_BITS, assess_tokens
 from dynaguard.settings import Settings
@@ -125,3 +125,19 @@ def test_cli_refuses_a_missing_outbox_directory(tmp_path: Path) -> None:
                                   str(tmp_path / "nowhere")])
     assert missing.exit_code == 2
     assert "is not a directory" in " ".join(missing.output.split())
+
+
+async def test_file_outbox_reads_a_message_again_once_its_writing_ends(tmp_path: Path) -> None:
+    """A message caught half-written is parsed again when the file changes: the outbox
+    parses each version of a file once, not each file once."""
+    path = tmp_path / "0001.eml"
+    path.write_bytes(b"To: owner@example.com\n")
+    outbox = FileMailbox(tmp_path)
+    first = await outbox.wait_for("owner@example.com", 0, timeout_s=0)
+    assert first is not None
+    assert "Token" not in first
+    path.write_bytes(b"To: owner@example.com\nSubject: Reset\n\nToken: abc123\n")
+    text = await outbox.wait_for("owner@example.com", 0, timeout_s=1,
+                                 accept=lambda t: "Token" in t)
+    assert text is not None
+    assert extract_token(text)[0] == "abc123"

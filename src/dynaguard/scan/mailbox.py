@@ -73,6 +73,9 @@ class FileMailbox:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        # Each file is parsed once per version (modification time and size): checks
+        # waiting side by side poll the same, growing directory.
+        self._parsed: dict[Path, tuple[tuple[int, int], EmailMessage | None]] = {}
 
     @property
     def where(self) -> str:
@@ -84,15 +87,24 @@ class FileMailbox:
             return found
         for path in sorted(self.directory.glob("*.eml")):
             try:
-                if path.stat().st_mtime < since:
+                stat = path.stat()
+                if stat.st_mtime < since:
                     continue
-                message = message_from_bytes(path.read_bytes(), policy=policy.default)
+                message = self._parse(path, (stat.st_mtime_ns, stat.st_size))
             except OSError:
                 continue
-            if isinstance(message, EmailMessage) and address.lower() in str(
-                    message.get("To", "")).lower():
+            if message is not None and address.lower() in str(message.get("To", "")).lower():
                 found.append(message)
         return found
+
+    def _parse(self, path: Path, version: tuple[int, int]) -> EmailMessage | None:
+        known = self._parsed.get(path)
+        if known is not None and known[0] == version:
+            return known[1]
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        parsed = message if isinstance(message, EmailMessage) else None
+        self._parsed[path] = (version, parsed)
+        return parsed
 
     async def wait_for(self, address: str, since: float, timeout_s: float = 5.0,
                        accept: Callable[[str], bool] | None = None) -> str | None:
