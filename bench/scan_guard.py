@@ -5,11 +5,11 @@
 Each run starts a fresh ``dynaguard serve`` process (embedded engine, its own data
 directory, so no throttle counter carries over from an earlier run), waits for it, runs
 ``dynaguard scan URL --register --mailbox OUTBOX --format json`` as a process and reads
-the report; then one more scan, in-process against a fresh server, times each check and counts its
-requests by endpoint. Prints, per run: the scan's own duration, the wall time of the
-scan command (interpreter start included), requests, score, grade, findings above info;
-then the slowest checks. Bounded: one scan per run, each within its request budget and a
-``--max-seconds`` (default 120) timeout.
+the report; then one more scan, in-process against a fresh server and with one check at a
+time, times each check and counts its requests by endpoint. Prints, per run: the scan's
+own duration, the wall time of the scan command (interpreter start included), requests,
+score, grade, findings above info; then the slowest checks. Bounded: one scan per run,
+each within its request budget and a ``--max-seconds`` (default 120) timeout.
 """
 
 from __future__ import annotations
@@ -104,7 +104,9 @@ async def _profiled_scan(url: str, outbox: Path) -> list[tuple[str, str, int, fl
 
     ScanHTTP.timed = counted  # type: ignore[method-assign]
     try:
-        await run_scan(ScanConfig(url, register=True, mailbox=outbox), on_event)
+        # One request in flight, so one check at a time: each check's seconds and
+        # requests are its own (the timed scans above run checks side by side).
+        await run_scan(ScanConfig(url, register=True, mailbox=outbox, concurrency=1), on_event)
     finally:
         ScanHTTP.timed = original  # type: ignore[method-assign]
     return rows

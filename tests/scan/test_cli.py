@@ -101,3 +101,30 @@ def test_progress_bar_names_the_running_check() -> None:
     assert task.description == "b.two: Second check"
     assert task.total == 2
     view.progress.stop()
+
+
+def test_progress_bar_follows_checks_running_side_by_side() -> None:
+    """Checks finish out of order: the bar counts finished checks and names one still
+    running, with how many more run beside it."""
+    import io  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    from dynaguard.scan.cli import TerminalView  # noqa: PLC0415
+    from dynaguard.scan.events import CheckFinished, CheckStarted, ScanStarted  # noqa: PLC0415
+    from dynaguard.scan.findings import CheckResult, CheckStatus  # noqa: PLC0415
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    view = TerminalView(console)
+    view(ScanStarted("http://127.0.0.1:1", ("a.one", "b.two", "c.three")))
+    for index, (check, title) in enumerate((("a.one", "First"), ("b.two", "Second"))):
+        view(CheckStarted(check, title, index, 3))
+    (task,) = view.progress.tasks
+    assert task.description == "a.one: First (+1 more)"
+    done = CheckResult("a.one", "First", CheckStatus.PASSED, "ok", (), 4, 0.1)
+    view(CheckFinished(done, 0, 3, 9, 1))
+    (task,) = view.progress.tasks
+    assert task.description == "b.two: Second"
+    assert task.completed == 1
+    assert task.fields["requests"] == 9
+    view.progress.stop()

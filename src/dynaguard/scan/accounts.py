@@ -2,10 +2,14 @@
 
 Only scanner-owned accounts (``Account.owned``) may be used by brute-force or lockout
 checks: hammering a real user's account could lock a person out.
+
+Checks run side by side: the numbered accounts and the shared sessions are made once,
+under a lock, whichever check asks first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from dataclasses import dataclass
@@ -51,6 +55,13 @@ class AccountPool:
         # Whether the target's mail verified the last fresh account (None: not known yet).
         self._mail_verifies: bool | None = None
         self._shared: dict[str, Credential] = {}
+        # Sessions from the login that proved a fresh account works, not yet handed out.
+        self._spare: dict[str, Credential] = {}
+        # Whether the first fresh account that logged in had been verified by mail (None:
+        # none has logged in yet): later accounts made the same way need no such proof.
+        self._proven_verified: bool | None = None
+        self._making = asyncio.Lock()
+        self._sharing: dict[str, asyncio.Lock] = {}
         # Registered for timing probes only (never logged into), shared by those checks.
         self.timing_accounts: list[str] = []
 
@@ -70,8 +81,9 @@ class AccountPool:
         """Account ``index`` (0 primary, 1 secondary): given, else registered."""
         if index < len(self.given):
             return self.given[index]
-        while len(self._made) <= index - len(self.given):
-            self._made.append(await self.fresh())
+        async with self._making:
+            while len(self._made) <= index - len(self.given):
+                self._made.append(await self.fresh())
         return self._made[index - len(self.given)]
 
     async def owned(self) -> Account:
@@ -101,7 +113,9 @@ class AccountPool:
 
         With a mailbox, a verification mail is looked for before the first login: a login
         refused for want of verification would cost a failed attempt, and a target that
-        limits failures per address counts it against the whole scan."""
+        limits failures per address counts it against the whole scan. Once one fresh
+        account has logged in, the next ones made the same way skip that proof (a login
+        costs the target a password hash); their first session comes when a check asks."""
         if self._refusal:
             raise Skip(self._refusal)
         if not self.may_register:
@@ -118,7 +132,9 @@ class AccountPool:
         if self.mailbox is not None and self._mail_verifies is not False:
             verified = await self._verify(account, since, required=False)
             self._mail_verifies = verified
-        if (await self.login(account)).is_success:
+        if self._proven_verified is not None and (verified or not self._proven_verified):
+            return account
+        if self._proved(account, await self.login(account), verified):
             return account
         if self.mailbox is None:
             self._refusal = ("a registered account cannot log in (verification needed?); "
@@ -127,10 +143,21 @@ class AccountPool:
         if not verified:
             await self._verify(account, since, required=True)
             self._mail_verifies = True
-        if not (await self.login(account)).is_success:
+        if not self._proved(account, await self.login(account), verified=True):
             self._refusal = "a registered and verified account still cannot log in"
             raise Skip(self._refusal)
         return account
+
+    def _proved(self, account: Account, login: httpx.Response, verified: bool) -> bool:
+        """Did this login open the fresh account? Keeps its session as a spare."""
+        if not login.is_success:
+            return False
+        credential = read_credential(login, self.profile.session)
+        if credential is not None:
+            self._spare[account.identifier] = credential
+        if self._proven_verified is None:
+            self._proven_verified = verified
+        return True
 
     async def _verify(self, account: Account, since: float, *, required: bool) -> bool:
         """Follow the verification mail sent to ``account``; False when there is none and
@@ -172,7 +199,10 @@ class AccountPool:
                                                     if password is None else password))
 
     async def session(self, account: Account) -> Credential:
-        """A new session of ``account``."""
+        """A new session of ``account`` (nobody else holds it)."""
+        spare = self._spare.pop(account.identifier, None)
+        if spare is not None:
+            return spare
         response = await self.login(account)
         if not response.is_success:
             raise Skip(f"login of a test account failed ({response.status_code})")
@@ -186,15 +216,17 @@ class AccountPool:
         """One session of ``account`` shared by the checks that only use it, never end it
         (no logout, password change or refresh-token replay): each login of a target with
         a costly password hash takes a noticeable share of the scan."""
-        credential = self._shared.get(account.identifier)
-        if credential is None:
-            credential = await self.session(account)
-            self._shared[account.identifier] = credential
+        async with self._sharing.setdefault(account.identifier, asyncio.Lock()):
+            credential = self._shared.get(account.identifier)
+            if credential is None:
+                credential = await self.session(account)
+                self._shared[account.identifier] = credential
         return credential
 
     def forget_shared_session(self, account: Account) -> None:
-        """The account's credentials changed: its shared session may be gone."""
+        """The account's credentials changed: its shared and spare sessions may be gone."""
         self._shared.pop(account.identifier, None)
+        self._spare.pop(account.identifier, None)
 
     async def is_authenticated(self, credential: Credential | None) -> bool:
         """Does the identity endpoint accept this credential (None: no credential)?"""

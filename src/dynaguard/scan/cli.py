@@ -34,7 +34,8 @@ class OutputFormat(StrEnum):
 
 
 class TerminalView:
-    """Consumes scan events: a progress bar naming the running check."""
+    """Consumes scan events: a progress bar naming the running check (the first started of
+    those running side by side, and how many more)."""
 
     def __init__(self, console: Console, enabled: bool = True) -> None:
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
@@ -43,6 +44,14 @@ class TerminalView:
                                  disable=not enabled)
         self.task: TaskID | None = None
         self.console = console
+        self.running: dict[str, str] = {}
+
+    def _describe_running(self) -> str:
+        if not self.running:
+            return "checks"
+        check, title = next(iter(self.running.items()))
+        more = f" (+{len(self.running) - 1} more)" if len(self.running) > 1 else ""
+        return f"{check}: {title}{more}"
 
     def __call__(self, event: object) -> None:
         from dynaguard.scan import events  # noqa: PLC0415 -- keeps `--help` fast
@@ -57,9 +66,12 @@ class TerminalView:
         elif self.task is None:
             return
         elif isinstance(event, events.CheckStarted):
-            self.progress.update(self.task, description=f"{event.check}: {event.title}")
+            self.running[event.check] = event.title
+            self.progress.update(self.task, description=self._describe_running())
         elif isinstance(event, events.CheckFinished):
-            self.progress.update(self.task, completed=event.index + 1, requests=event.requests)
+            self.running.pop(event.result.check, None)
+            self.progress.update(self.task, description=self._describe_running(),
+                                 completed=event.completed, requests=event.requests)
         elif isinstance(event, events.ScanFinished):
             self.progress.stop()
 

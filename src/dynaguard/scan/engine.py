@@ -1,11 +1,18 @@
-"""The scan engine: discovery, then each selected check in order, as a stream of events."""
+"""The scan engine: discovery, then the selected checks, as a stream of events.
+
+Checks run in their registry order, several side by side (at most ``MAX_CHECKS_AT_ONCE``,
+never more than the scan's request concurrency): against a target with a costly password
+hash most of a check's time is spent waiting for the target, and waiting overlaps well.
+A check registered ``alone`` waits for every check before it and runs by itself.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,24 +40,73 @@ from dynaguard.scan.mailbox import FileMailbox, Mailbox
 from dynaguard.scan.scoring import score
 from dynaguard.scan.smtp_sink import parse_smtp_address, smtp_mailbox
 
-__all__ = ["run_scan", "scan_events"]
+__all__ = ["MAX_CHECKS_AT_ONCE", "run_scan", "run_wave", "scan_events", "waves"]
+
+MAX_CHECKS_AT_ONCE = 4
+
+Numbered = tuple[int, CheckSpec]
 
 
 async def _run_check(ctx: CheckContext) -> CheckResult:
     spec = ctx.spec
-    spent = ctx.http.requests
     start = time.perf_counter()
-    try:
-        outcome = await spec.run(ctx)
-        status, detail, findings = outcome.status, outcome.detail, outcome.findings
-    except Skip as skip:
-        status, detail, findings = CheckStatus.SKIPPED, skip.reason, ()
-    except ScanError as error:
-        status, detail, findings = CheckStatus.ERROR, str(error), ()
-    except httpx.HTTPError as error:
-        status, detail, findings = CheckStatus.ERROR, f"{type(error).__name__}: {error}", ()
+    with ctx.http.tally() as tally:
+        try:
+            outcome = await spec.run(ctx)
+            status, detail, findings = outcome.status, outcome.detail, outcome.findings
+        except Skip as skip:
+            status, detail, findings = CheckStatus.SKIPPED, skip.reason, ()
+        except ScanError as error:
+            status, detail, findings = CheckStatus.ERROR, str(error), ()
+        except httpx.HTTPError as error:
+            status, detail, findings = CheckStatus.ERROR, f"{type(error).__name__}: {error}", ()
     return CheckResult(spec.id, spec.title, status, detail, tuple(findings),
-                       ctx.http.requests - spent, round(time.perf_counter() - start, 3))
+                       tally.requests, round(time.perf_counter() - start, 3))
+
+
+def waves(selected: Sequence[CheckSpec]) -> list[list[Numbered]]:
+    """The checks cut into runs that may share the target, in order: an ``alone`` check
+    is a run of its own."""
+    runs: list[list[Numbered]] = []
+    for index, spec in enumerate(selected):
+        if spec.alone or not runs or runs[-1][0][1].alone:
+            runs.append([(index, spec)])
+        else:
+            runs[-1].append((index, spec))
+    return runs
+
+
+async def run_wave(wave: list[Numbered], *, context: Callable[[CheckSpec], CheckContext],
+                    at_once: int, results: dict[int, CheckResult], total: int,
+                    http: ScanHTTP) -> AsyncGenerator[Event, None]:
+    """Run ``wave``'s checks, ``at_once`` at a time, starting them in order; yield their
+    start and end as they happen and put each result in ``results``."""
+    marks: asyncio.Queue[tuple[int, bool]] = asyncio.Queue()
+    gate = asyncio.Semaphore(at_once)
+
+    async def run(index: int, spec: CheckSpec) -> CheckResult:
+        async with gate:
+            marks.put_nowait((index, False))
+            try:
+                return await _run_check(context(spec))
+            finally:
+                marks.put_nowait((index, True))
+
+    specs = dict(wave)
+    tasks = {index: asyncio.create_task(run(index, spec)) for index, spec in wave}
+    try:
+        for _ in range(2 * len(tasks)):
+            index, finished = await marks.get()
+            if not finished:
+                yield CheckStarted(specs[index].id, specs[index].title, index, total)
+                continue
+            # Raises what the check raised beyond its own errors: a defect, not an outcome.
+            results[index] = await tasks[index]
+            yield CheckFinished(results[index], index, total, http.requests, len(results))
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
 
 
 async def _reach(http: ScanHTTP) -> None:
@@ -88,18 +144,24 @@ async def scan_events(config: ScanConfig) -> AsyncIterator[Event]:
         pool = AccountPool(http, profile, list(config.accounts), register=config.may_register,
                            mailbox=mailbox)
         rng = random.Random(config.seed)  # noqa: S311 -- sampling order, not secrecy
-        results = []
-        for index, spec in enumerate(selected):
-            yield CheckStarted(spec.id, spec.title, index, len(selected))
-            ctx = CheckContext(spec, http, surface, pool, rng, config.timing_max_pairs)
-            result = await _run_check(ctx)
-            results.append(result)
-            yield CheckFinished(result, index, len(selected), http.requests)
-    value, grade = score(results)
+        results: dict[int, CheckResult] = {}
+
+        def context(spec: CheckSpec) -> CheckContext:
+            return CheckContext(spec, http, surface, pool, rng, config.timing_max_pairs)
+
+        at_once = min(MAX_CHECKS_AT_ONCE, config.concurrency)
+        for wave in waves(selected):
+            async with contextlib.aclosing(run_wave(
+                    wave, context=context, at_once=at_once, results=results,
+                    total=len(selected), http=http)) as events:
+                async for event in events:
+                    yield event
+    ordered = [results[index] for index in sorted(results)]
+    value, grade = score(ordered)
     yield ScanFinished(ScanResult(
         target=config.target, started_at=started_at,
         duration_s=round(time.perf_counter() - clock, 2), requests=http.requests,
-        score=value, grade=grade, checks=tuple(results)))
+        score=value, grade=grade, checks=tuple(ordered)))
 
 
 async def run_scan(config: ScanConfig,

@@ -40,10 +40,14 @@ class CheckStarted:
 
 @dataclass(frozen=True)
 class CheckFinished:
+    """``index``: the check's place in run order; ``completed``: checks finished so far
+    (checks run side by side, so they finish out of order)."""
+
     result: CheckResult
     index: int
     total: int
     requests: int
+    completed: int
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,20 @@
 
 Safety-critical: every request passes ``ScopedTransport``, which refuses any origin the
 scan was not pointed at (the target, plus loopback helpers the scanner itself starts)
-and spends one unit of the request budget. Redirects are never followed and no cookie
-jar is kept, so a response can neither send the scanner elsewhere nor leak a session
-into a request that was meant to carry none.
+and spends one unit of the request budget (counted also for the check that sent it:
+checks run side by side, so the budget's total cannot tell them apart). Redirects are
+never followed and no cookie jar is kept, so a response can neither send the scanner
+elsewhere nor leak a session into a request that was meant to carry none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +24,7 @@ import httpx
 
 from dynaguard.scan.errors import BudgetExhausted, OffTarget
 
-__all__ = ["Budget", "ScanHTTP", "ScopedTransport", "origin_of"]
+__all__ = ["Budget", "ScanHTTP", "ScopedTransport", "Tally", "origin_of"]
 
 Origin = tuple[str, str, int]
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -50,6 +55,16 @@ class Budget:
         self.spent += 1
 
 
+@dataclass
+class Tally:
+    """Requests sent by one piece of work (a check) and the tasks it starts."""
+
+    requests: int = 0
+
+
+_TALLY: ContextVar[Tally | None] = ContextVar("dynaguard_scan_tally", default=None)
+
+
 class ScopedTransport(httpx.AsyncBaseTransport):
     """Forwards only requests for allowed origins, each one paid from the budget."""
 
@@ -64,6 +79,9 @@ class ScopedTransport(httpx.AsyncBaseTransport):
         if origin not in self.allowed:
             raise OffTarget(f"refused a request to {origin[0]}://{origin[1]}:{origin[2]}")
         self.budget.spend()
+        tally = _TALLY.get()
+        if tally is not None:
+            tally.requests += 1
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -106,6 +124,17 @@ class ScanHTTP:
     @property
     def requests(self) -> int:
         return self.budget.spent
+
+    @staticmethod
+    @contextmanager
+    def tally() -> Iterator[Tally]:
+        """Count the requests sent from this task (and tasks it starts) inside the block."""
+        tally = Tally()
+        token = _TALLY.set(tally)
+        try:
+            yield tally
+        finally:
+            _TALLY.reset(token)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response, _ = await self.timed(method, path, **kwargs)

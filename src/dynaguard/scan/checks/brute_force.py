@@ -21,7 +21,7 @@ LOCK_WORDS = ("lock", "too many", "try again", "temporarily", "captcha", "slow d
 
 
 @check("brute_force.login_throttling", title="No throttling of failed logins",
-       cwe=(307,), severity=Severity.MEDIUM, order=90, remediation=(
+       cwe=(307,), severity=Severity.MEDIUM, order=90, alone=True, remediation=(
            "Throttle failed logins per account identifier (whether or not it exists) and per "
            "client address, with growing delays or a temporary lock, and answer 429 with "
            "Retry-After once the limit is hit."))

@@ -230,7 +230,7 @@ def _severity(effect_size: float) -> Severity:
 
 
 @check("enumeration.login_timing", title="Login timing reveals which accounts exist",
-       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=95)
+       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=95, alone=True)
 async def login_timing(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("login")
     wrong = strong_password()
@@ -240,7 +240,7 @@ async def login_timing(ctx: CheckContext) -> Outcome:
 
 
 @check("enumeration.forgot_timing", title="Password-recovery timing reveals which accounts exist",
-       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=96)
+       cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=96, alone=True)
 async def forgot_timing(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("forgot")
     return await _timing(ctx, endpoint, lambda ident: ctx.http.timed(

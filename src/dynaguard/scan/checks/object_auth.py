@@ -68,7 +68,7 @@ async def object_without_credentials(ctx: CheckContext) -> Outcome:
         account = await ctx.accounts.owned()  # the scanner's own objects, not a lent account's
     except Skip:
         account = await ctx.accounts.get(0)
-    credential = await ctx.accounts.session(account)
+    credential = await ctx.accounts.shared_session(account)
     findings: list[Finding] = []
     tried = 0
     for create, op in pairs:

@@ -157,6 +157,7 @@ async def _first_reset(ctx: CheckContext, account: Account, issued: Issued) -> h
         raise Skip(f"{ctx.accounts.endpoint('reset').label} refused a fresh token "
                    f"({response.status_code})")
     account.password = password
+    ctx.accounts.forget_shared_session(account)
     return response
 
 
@@ -223,6 +224,7 @@ async def token_reuse(ctx: CheckContext) -> Outcome:
     again = await reset_password(ctx, issued.token, password)
     if again.is_success:
         account.password = password
+        ctx.accounts.forget_shared_session(account)
         return failed("a spent reset token set the password a second time", ctx.finding(
             reset.label, {"first_use": first.status_code, "second_use": again.status_code},
             confidence=Confidence.CERTAIN))
@@ -249,9 +251,9 @@ def _lifetime(issued: Issued) -> tuple[float | None, str]:
            "expiry on the server at use, and say in the mail how long the link works."))
 async def token_expiry(ctx: CheckContext) -> Outcome:
     forgot = ctx.accounts.endpoint("forgot")
-    # The token is spent only if the stated lifetime is waited out; that changes only
-    # the password of a scanner-owned account, which the pool then keeps using.
-    account = await ctx.accounts.owned()
+    # The token is spent only if the stated lifetime is waited out: on an account of its
+    # own, since a reset may end the sessions of the account other checks hold.
+    account = await ctx.accounts.disposable()
     issued = await request_reset(ctx, account, need_token=False)
     lifetime, source = _lifetime(issued)
     if lifetime is None:
@@ -263,6 +265,7 @@ async def token_expiry(ctx: CheckContext) -> Outcome:
         late = await reset_password(ctx, issued.token, password)
         if late.is_success:
             account.password = password
+            ctx.accounts.forget_shared_session(account)
             return failed("a reset token worked after its stated lifetime", ctx.finding(
                 ctx.accounts.endpoint("reset").label, {"stated_lifetime_s": lifetime,
                                                        "stated_in": source,

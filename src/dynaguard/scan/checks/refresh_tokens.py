@@ -23,7 +23,7 @@ async def _refresh(ctx: CheckContext, endpoint: Endpoint, token: str) -> httpx.R
 
 
 @check("refresh.rotation_and_reuse", title="Refresh token not rotated or replay not detected",
-       cwe=(613,), severity=Severity.HIGH, order=72, remediation=(
+       cwe=(613,), severity=Severity.HIGH, order=72, alone=True, remediation=(
            "Rotate refresh tokens: hand out a new one on every refresh and mark the old one "
            "used with a conditional write; when a used token comes back, revoke the whole "
            "session (every token of its family), since someone else holds a copy."))

@@ -1,5 +1,9 @@
 """The check registry: every check registers itself with ``@check`` and has one signature,
-``async def run(ctx: CheckContext) -> Outcome``; raising ``Skip`` ends it as skipped."""
+``async def run(ctx: CheckContext) -> Outcome``; raising ``Skip`` ends it as skipped.
+
+Checks run side by side unless registered ``alone``: a check that times answers, spends a
+throttling budget on purpose, or may end the sessions other checks hold runs with nothing
+else in flight, after every check ordered before it and before every check after it."""
 
 from __future__ import annotations
 
@@ -45,6 +49,7 @@ class CheckSpec:
     remediation: str
     run: CheckFunction
     order: int
+    alone: bool = False
 
 
 class Registry:
@@ -73,11 +78,12 @@ registry = Registry()
 
 
 def check(id: str, *, title: str, cwe: tuple[int, ...], severity: Severity,
-          remediation: str, order: int = 50) -> Callable[[CheckFunction], CheckFunction]:
-    """Register the decorated coroutine as a check."""
+          remediation: str, order: int = 50,
+          alone: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated coroutine as a check (``alone``: see the module's note)."""
 
     def register(run: CheckFunction) -> CheckFunction:
-        registry.add(CheckSpec(id, title, cwe, severity, remediation, run, order))
+        registry.add(CheckSpec(id, title, cwe, severity, remediation, run, order, alone))
         return run
 
     return register

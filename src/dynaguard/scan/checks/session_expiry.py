@@ -27,7 +27,7 @@ async def live_session(ctx: CheckContext, credential: Credential) -> None:
 
 
 @check("session.logout_invalidation", title="Session still valid after logout",
-       cwe=(613,), severity=Severity.MEDIUM, order=70, remediation=(
+       cwe=(613,), severity=Severity.MEDIUM, order=70, alone=True, remediation=(
            "Make logout end the session on the server: revoke the session record (checked on "
            "every request) and its refresh token, not just drop the cookie or forget the "
            "token on the client."))
@@ -62,7 +62,7 @@ async def logout_invalidation(ctx: CheckContext) -> Outcome:
 
 @check("session.password_change_invalidation",
        title="Other sessions survive a password change", cwe=(613,), severity=Severity.MEDIUM,
-       order=75, remediation=(
+       order=75, alone=True, remediation=(
            "End every other session of the account when its password changes (bump a "
            "credentials version checked on every request, revoke refresh tokens)."))
 async def password_change_invalidation(ctx: CheckContext) -> Outcome:
