@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from dynaguard.lab.loopback import NotLoopback, base_url, ensure_loopback
 from dynaguard.lab.registry import FLAWS, UnknownFlaw, parse_flaws
-from dynaguard.lab.server import NotLoopback, base_url, ensure_loopback
 from dynaguard.settings import Settings, describe_validation_error
 
 __all__ = ["lab_command"]
