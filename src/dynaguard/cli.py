@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -22,7 +20,9 @@ from dynaguard.errors import GuardError
 from dynaguard.lab.cli import lab_command
 from dynaguard.scan.cli import scan as scan_command
 from dynaguard.scan.history_cli import register_history_commands
-from dynaguard.settings import Settings, describe_validation_error
+
+if TYPE_CHECKING:
+    from dynaguard.settings import Settings
 
 __all__ = ["app", "main"]
 
@@ -54,6 +54,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment; a bad value ends the command with one clear line."""
+    from pydantic import ValidationError  # noqa: PLC0415 -- keeps `--help` fast
+
+    from dynaguard.settings import Settings, describe_validation_error  # noqa: PLC0415
+
     try:
         settings = Settings()
         return settings.model_copy(update=overrides) if overrides else settings
@@ -62,6 +66,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # noqa: PLC0415 -- keeps `--help` fast
+
     try:
         return asyncio.run(coro)
     except GuardError as error:
@@ -140,6 +146,8 @@ def db_start(
     port: Annotated[int, typer.Option(help="Loopback port of the engine.")] = DB_START_PORT,
 ) -> None:
     """Run the local DynamoDB engine on a fixed loopback port, with the table created."""
+    import asyncio  # noqa: PLC0415
+
     from dynaguard.store.engine import LocalEngine  # noqa: PLC0415
 
     engine = LocalEngine(port)
@@ -189,6 +197,8 @@ def db_status() -> None:
             return {"status": table.get("TableStatus"), "items": table.get("ItemCount"),
                     "indexes": [g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])],
                     "ttl": ttl["TimeToLiveDescription"].get("TimeToLiveStatus")}
+
+    import asyncio  # noqa: PLC0415
 
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 

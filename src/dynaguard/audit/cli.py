@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from enum import StrEnum
 from typing import Annotated, cast
@@ -71,7 +70,8 @@ def audit(  # noqa: PLR0917 -- one parameter per command-line option, as Typer w
 ) -> None:
     """Audit a DynamoDB user table (read-only): password storage, item schema, tokens in
     clear, expiry, TTL, point-in-time recovery, deletion protection."""
-    from pathlib import Path  # noqa: PLC0415 -- keeps `--help` fast
+    import asyncio  # noqa: PLC0415 -- keeps `--help` fast
+    from pathlib import Path  # noqa: PLC0415
 
     from dynaguard.audit.engine import AuditConfig, Layout, run_audit  # noqa: PLC0415
     from dynaguard.cli import load_settings  # noqa: PLC0415 -- cli registers this command

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from dynaguard.lab.loopback import NotLoopback, base_url, ensure_loopback
 from dynaguard.lab.registry import FLAWS, UnknownFlaw, parse_flaws
-from dynaguard.lab.server import NotLoopback, base_url, ensure_loopback
-from dynaguard.settings import Settings, describe_validation_error
+
+if TYPE_CHECKING:
+    from dynaguard.settings import Settings
 
 __all__ = ["lab_command"]
 
@@ -43,6 +44,10 @@ def lab_command(
     if list_flaws:
         out.print(_flaw_table())
         return
+    from pydantic import ValidationError  # noqa: PLC0415 -- keeps `--help` and `--list` fast
+
+    from dynaguard.settings import Settings, describe_validation_error  # noqa: PLC0415
+
     try:
         ensure_loopback(host)
         chosen = parse_flaws(flaws)

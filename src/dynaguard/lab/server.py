@@ -12,7 +12,6 @@ when ``settings`` names none) and stops both on exit.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -20,6 +19,7 @@ from collections.abc import Iterable, Iterator
 import uvicorn
 
 from dynaguard.lab.app import create_lab_app
+from dynaguard.lab.loopback import NotLoopback, base_url, ensure_loopback
 from dynaguard.lab.state import Clock
 from dynaguard.settings import Settings
 from dynaguard.store.engine import free_port
@@ -27,31 +27,6 @@ from dynaguard.store.engine import free_port
 __all__ = ["NotLoopback", "base_url", "ensure_loopback", "running_lab"]
 
 START_TIMEOUT = 20.0
-
-
-class NotLoopback(ValueError):
-    """The lab was asked to listen on an address other machines can reach."""
-
-
-def base_url(host: str, port: int) -> str:
-    """``http://host:port``, with an IPv6 address in brackets."""
-    host = host.strip("[]")
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def ensure_loopback(host: str) -> None:
-    """Refuse any address but loopback: the lab is vulnerable on purpose."""
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise NotLoopback(
-            f"refusing to serve the vulnerable lab on {host!r}: it listens on loopback only "
-            "(127.0.0.1, ::1 or localhost)"
-        )
 
 
 @contextlib.contextmanager

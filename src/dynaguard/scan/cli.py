@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -130,7 +129,9 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
     ] = True,
 ) -> None:
     """Scan an HTTP API for broken authentication; score, grade and findings."""
-    from dynaguard.scan.accounts import Account  # noqa: PLC0415 -- keeps `--help` fast
+    import asyncio  # noqa: PLC0415 -- keeps `--help` fast
+
+    from dynaguard.scan.accounts import Account  # noqa: PLC0415
     from dynaguard.scan.config import ScanConfig  # noqa: PLC0415
     from dynaguard.scan.engine import run_scan  # noqa: PLC0415
     from dynaguard.scan.errors import ScanError, UsageError  # noqa: PLC0415

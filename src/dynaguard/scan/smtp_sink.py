@@ -14,12 +14,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
-
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from typing import TYPE_CHECKING, Any
 
 from dynaguard.scan.errors import UsageError
 from dynaguard.scan.mailbox import mail_text, poll
+
+if TYPE_CHECKING:
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 __all__ = ["SmtpMailbox", "parse_smtp_address", "smtp_mailbox"]
 
@@ -84,6 +85,8 @@ class SmtpMailbox:
 @contextlib.asynccontextmanager
 async def smtp_mailbox(host: str, port: int) -> AsyncIterator[SmtpMailbox]:
     """Listen on ``host:port`` (0: a free port, then ``.port`` says which) until exit."""
+    from aiosmtpd.smtp import SMTP  # noqa: PLC0415 -- only scans given an smtp:// mailbox need it
+
     loop = asyncio.get_running_loop()
     mailbox = SmtpMailbox(host, port)
     conversations: list[SMTP] = []
