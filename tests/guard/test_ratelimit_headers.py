@@ -128,3 +128,14 @@ async def test_unthrottled_routes_carry_no_budget(harness: Harness, make_user: M
     assert "ratelimit-policy" not in r.headers
     r = await harness.client.get("/.well-known/jwks.json")
     assert "ratelimit" not in r.headers
+
+
+def test_openapi_declares_the_fields_where_they_are_sent(harness: Harness) -> None:
+    paths = harness.app.openapi()["paths"]
+    for path, statuses in (("/auth/login", ("200", "401", "429")),
+                           ("/auth/password/forgot", ("202", "429"))):
+        responses = paths[path]["post"]["responses"]
+        for status in statuses:
+            assert set(responses[status]["headers"]) == {"RateLimit", "RateLimit-Policy"}
+        assert "content" in responses["401" if path == "/auth/login" else "429"]
+    assert "headers" not in paths["/auth/me"]["get"]["responses"]["200"]

@@ -18,6 +18,12 @@ from tests.scan.vulnapp import create_vuln_app
 TIMING = ("enumeration.login_timing", "enumeration.forgot_timing")
 
 
+def _mailbox(settings: Settings) -> Path:
+    assert settings.outbox_dir is not None
+    settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+    return settings.outbox_dir
+
+
 class Advertised:
     """Wraps a target: its login answers say how many of ``quota`` requests are left, in
     the de-facto ``X-RateLimit-*`` fields (the target enforces nothing)."""
@@ -49,10 +55,8 @@ async def test_guard_budget_skips_both_timing_checks_at_their_first_answers(
         guard_url: str, settings: Settings) -> None:
     """The guard's RateLimit fields tell the scanner its per-address budget (30 failures)
     cannot pay for a comparison: each timing check skips after one probe, saying why."""
-    assert settings.outbox_dir is not None
-    Path(settings.outbox_dir).mkdir(parents=True, exist_ok=True)
     result = await run_scan(ScanConfig(guard_url, checks=TIMING, seed=1,
-                                       mailbox=settings.outbox_dir))
+                                       mailbox=_mailbox(settings)))
     outcomes = {c.check: c for c in result.checks}
     assert set(outcomes) == set(TIMING)
     for check, label, policy in ((TIMING[0], "POST /auth/login", "address"),
