@@ -87,3 +87,18 @@ async def test_ample_advertised_budget_lets_the_timing_flaw_be_found(serve: Serv
     (outcome,) = result.checks
     assert outcome.status is CheckStatus.FAILED, outcome.detail
     assert any(208 in f.cwe for f in outcome.findings)
+
+
+async def test_budget_counting_down_leaves_response_comparison_whole(
+        guard_url: str, settings: Settings) -> None:
+    """The guard's RateLimit field changes on every answer; the response-enumeration checks
+    still compare whole answers (headers included), not only statuses, and pass."""
+    checks = ("enumeration.login_response", "enumeration.forgot_response")
+    result = await run_scan(ScanConfig(guard_url, checks=checks, seed=1,
+                                       mailbox=_mailbox(settings)))
+    details = {c.check: (c.status, c.detail) for c in result.checks}
+    assert details == {
+        check: (CheckStatus.PASSED,
+                f"{label}: identical answers for known and unknown identifiers")
+        for check, label in zip(checks, ("POST /auth/login", "POST /auth/password/forgot"),
+                                strict=True)}
