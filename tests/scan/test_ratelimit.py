@@ -46,6 +46,7 @@ def test_earlier_draft_fields() -> None:
     budget = _budget(("RateLimit-Limit", "30, 30;w=600"), ("RateLimit-Remaining", "12"),
                      ("RateLimit-Reset", "540"))
     assert budget == RateBudget(12, "RateLimit-Remaining", reset_s=540, quota=30)
+    assert budget.describe() == "12 more requests for 540 s (RateLimit-Remaining header; limit 30)"
 
 
 @pytest.mark.parametrize(("reset", "seconds"), [

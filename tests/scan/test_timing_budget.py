@@ -76,7 +76,10 @@ async def test_small_advertised_budget_skips_the_login_timing_check(serve: Serve
     result = await run_scan(ScanConfig(url, checks=(TIMING[0],), seed=7))
     (outcome,) = result.checks
     assert outcome.status is CheckStatus.SKIPPED
-    assert "(X-RateLimit-Remaining header; 40)" in outcome.detail, outcome.detail
+    assert outcome.detail == ("POST /api/login accepts 39 more requests for 60 s "
+                              "(X-RateLimit-Remaining header; limit 40); a timing comparison "
+                              f"needs at least {MIN_TIMING_PROBES} requests, "
+                              f"{MIN_TIMING_PROBES - 1} more")
     assert outcome.requests <= 2
 
 

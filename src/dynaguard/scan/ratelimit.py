@@ -61,7 +61,7 @@ class RateBudget:
             source += f', policy "{self.policy}"'
         if self.quota is not None:
             per = f" per {self.window_s} s" if self.window_s is not None else ""
-            source += f"{':' if self.policy else ';'} {self.quota}{per}"
+            source += f": {self.quota}{per}" if self.policy else f"; limit {self.quota}{per}"
         return f"{self.remaining} more requests{within} ({source})"
 
 
