@@ -122,8 +122,9 @@ def mail_text(mail: Message) -> str:
     raise AssertionError("the mail has no text/plain part")
 
 
-# Headers that differ on every response by design: a timestamp, a request correlation id.
-PER_RESPONSE_HEADERS = frozenset({"date", "x-request-id"})
+# Headers that differ on every response by design: a timestamp, a request correlation id,
+# the address's rate-limit budget counting down.
+PER_RESPONSE_HEADERS = frozenset({"date", "x-request-id", "ratelimit"})
 
 
 def wire(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -18,6 +18,7 @@ from dynaguard.guard.flows.email_change import confirm_email_change, request_ema
 from dynaguard.guard.flows.password_change import change_password
 from dynaguard.guard.flows.password_reset import forgot_password, reset_password
 from dynaguard.guard.flows.resend_verification import resend_verification
+from dynaguard.guard.openapi import rate_limited
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import AcceptedBody
 from dynaguard.guard.services import Services
@@ -42,13 +43,14 @@ def build_account_router(services: Any, current_user: Any) -> APIRouter:
     def address(request: Request, svc: Services) -> str:
         return client_address(request, svc.settings.trusted_proxies)
 
-    @router.post("/auth/password/forgot", status_code=202, response_model=AcceptedBody)
+    @router.post("/auth/password/forgot", status_code=202, response_model=AcceptedBody,
+                 responses=rate_limited(202))
     async def forgot_route(body: EmailBody, request: Request, svc: Svc) -> AcceptedBody:
         """Mail a reset link if the account exists; the answer never says whether it does."""
         await forgot_password(svc, str(body.email), address(request, svc))
         return AcceptedBody()
 
-    @router.post("/auth/password/reset", status_code=204)
+    @router.post("/auth/password/reset", status_code=204, responses=rate_limited(204, 400))
     async def reset_route(body: ResetPasswordBody, request: Request, svc: Svc) -> Response:
         """Set a new password with a mailed token; every session of the account ends."""
         await reset_password(svc, body.token, body.new_password, address(request, svc))
@@ -72,13 +74,14 @@ def build_account_router(services: Any, current_user: Any) -> APIRouter:
                                    address(request, svc))
         return AcceptedBody()
 
-    @router.post("/auth/email/confirm", status_code=204)
+    @router.post("/auth/email/confirm", status_code=204, responses=rate_limited(204, 400))
     async def email_confirm_route(body: TokenBody, request: Request, svc: Svc) -> Response:
         """Confirm a new address with its mailed token and switch the account to it."""
         await confirm_email_change(svc, body.token, address(request, svc))
         return Response(status_code=204)
 
-    @router.post("/auth/verify-email/resend", status_code=202, response_model=AcceptedBody)
+    @router.post("/auth/verify-email/resend", status_code=202, response_model=AcceptedBody,
+                 responses=rate_limited(202))
     async def resend_route(body: EmailBody, request: Request, svc: Svc) -> AcceptedBody:
         """Mail a fresh verification link to an unverified account; same answer for all."""
         await resend_verification(svc, str(body.email), address(request, svc))

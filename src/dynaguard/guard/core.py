@@ -30,6 +30,7 @@ from dynaguard.guard.mfa.routes import build_mfa_router
 from dynaguard.guard.pages.routes import build_pages_router
 from dynaguard.guard.passwords import PROFILES, Passwords
 from dynaguard.guard.problems import install_problem_handlers
+from dynaguard.guard.ratelimit import RateLimitHeaders
 from dynaguard.guard.request_id import RequestIdMiddleware
 from dynaguard.guard.routes import build_auth_router
 from dynaguard.guard.services import Services
@@ -84,6 +85,7 @@ class Guard:
     def install(self, app: FastAPI) -> None:
         """Add the problem-details error handlers and the auth router to ``app``."""
         install_problem_handlers(app)
+        app.add_middleware(RateLimitHeaders)
         app.add_middleware(RequestIdMiddleware)
         app.include_router(self.router)
         app.include_router(build_mfa_router(self.services, self.current_user()))

@@ -19,7 +19,7 @@ from dynaguard.guard.flows.unlock import unlock
 from dynaguard.guard.flows.verify_email import verify_email
 from dynaguard.guard.mfa.routes import MFA_PUBLIC_ROUTES
 from dynaguard.guard.mfa.schemas import MfaRequiredBody
-from dynaguard.guard.openapi import PROBLEM_RESPONSES
+from dynaguard.guard.openapi import PROBLEM_RESPONSES, rate_limited
 from dynaguard.guard.pages.routes import PAGE_PUBLIC_ROUTES
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import (
@@ -71,7 +71,7 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
         await register(svc, body.email, body.password)
         return AcceptedBody()
 
-    @router.post("/auth/verify-email", status_code=204)
+    @router.post("/auth/verify-email", status_code=204, responses=rate_limited(204, 400))
     async def verify_email_route(body: VerifyEmailBody, request: Request, svc: Svc) -> Response:
         await verify_email(svc, body.token, _client(request, svc).address)
         return Response(status_code=204)
@@ -82,14 +82,16 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
         await unlock(svc, body.token)
         return Response(status_code=204)
 
-    @router.post("/auth/login", response_model=TokenPairBody | MfaRequiredBody)
+    @router.post("/auth/login", response_model=TokenPairBody | MfaRequiredBody,
+                 responses=rate_limited(200, 401))
     async def login_route(body: LoginBody, request: Request, svc: Svc, response: Response) -> Any:
         scopes = body.scope.split() if body.scope is not None else None
         pair = await login(svc, body.email, body.password, _client(request, svc), scopes)
         response.headers.update(NO_STORE)
         return pair.body()
 
-    @router.post("/auth/token", response_model=TokenPairBody | MfaRequiredBody)
+    @router.post("/auth/token", response_model=TokenPairBody | MfaRequiredBody,
+                 responses=rate_limited(200, 401))
     async def token_route(
         form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, svc: Svc,
         response: Response,

@@ -13,8 +13,9 @@ from tests.conftest import TEST_PASSWORD, Harness
 from tests.guard.support import assert_generic_401, create_user, get_raw
 
 # Headers that may legitimately differ between two answers; compared when absent.
-# Headers that differ on every response by design (a timestamp, a request correlation id).
-PER_RESPONSE_HEADERS = frozenset({b"date", b"x-request-id"})
+# Headers that differ on every response by design (a timestamp, a request correlation id,
+# the address's rate-limit budget, which each failure moves by one whoever it was for).
+PER_RESPONSE_HEADERS = frozenset({b"date", b"x-request-id", b"ratelimit"})
 
 Attempt = Callable[[str, str], Awaitable[httpx.Response]]
 
@@ -57,6 +58,8 @@ async def test_every_login_failure_is_byte_identical(harness: Harness, endpoint:
     assert {name for name, _ in reference[1]} >= {b"content-type", b"www-authenticate"}
     for kind, answer in answers.items():
         assert _wire(answer) == reference, kind
+    left = [int(a.headers["ratelimit"].split(";r=")[1].split(";")[0]) for a in answers.values()]
+    assert left == list(range(left[0], left[0] - len(left), -1))
     # The same endpoint does answer differently when the credentials are right.
     assert (await attempt(active.email, TEST_PASSWORD)).status_code == 200
 

@@ -45,14 +45,14 @@ log = structlog.get_logger("dynaguard.auth")
 def request_attempt(namespace: str, email: str, address: str) -> Attempt:
     """An attempt counting every request for ``email`` (each may send a mail); the
     address bucket is the flow's own, so mail requests never eat a client's login budget."""
-    return Attempt(namespace, email, f"{namespace}/{address}")
+    return Attempt(namespace, email, address, pool=namespace)
 
 
 async def forgot_password(svc: Services, email: str, address: str) -> None:
     """Accept a reset request; the mail, if any, leaves from a background task."""
     email = normalize_email(email)
     attempt = request_attempt("password-forgot", email, address)
-    await svc.throttle.check(attempt)
+    await svc.throttle.check(attempt, charged=True)
     svc.background(asyncio.create_task(_issue_reset_token(svc, attempt, address)))
 
 

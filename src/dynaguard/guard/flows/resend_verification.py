@@ -34,7 +34,7 @@ log = structlog.get_logger("dynaguard.auth")
 async def resend_verification(svc: Services, email: str, address: str) -> None:
     email = normalize_email(email)
     attempt = request_attempt("verify-resend", email, address)
-    await svc.throttle.check(attempt)
+    await svc.throttle.check(attempt, charged=True)
     svc.background(asyncio.create_task(_send_verification(svc, attempt)))
 
 

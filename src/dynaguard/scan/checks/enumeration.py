@@ -15,8 +15,9 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
 from dynaguard.scan.profile import Endpoint
+from dynaguard.scan.ratelimit import remaining_budget
 from dynaguard.scan.session import build_body
-from dynaguard.scan.timing import PairDiscarded, measure
+from dynaguard.scan.timing import LOOKS, WARMUP_PAIRS, PairDiscarded, measure
 
 __all__ = ["signature"]
 
@@ -26,7 +27,11 @@ REMEDIATION = (
     "dummy hash for unknown accounts, and send mail off the request path.")
 VOLATILE_HEADERS = frozenset({"date", "content-length", "server", "etag", "x-request-id",
                               "x-correlation-id", "traceparent", "set-cookie", "age", "expires",
-                              "last-modified", "x-response-time", "retry-after"})
+                              "last-modified", "x-response-time", "retry-after",
+                              # rate-limit budgets count down on every request
+                              "ratelimit", "ratelimit-remaining", "ratelimit-reset",
+                              "x-ratelimit-remaining", "x-ratelimit-reset",
+                              "x-ratelimit-used"})
 # Sampling stops after this long (at a multiple of 4 pairs): slow, Argon2-heavy logins
 # must not hold a scan for minutes.
 TIME_LIMIT_S = 8.0
@@ -34,6 +39,8 @@ TIME_LIMIT_S = 8.0
 # The timing checks run last (order 95+, after brute force): their hundreds of failed
 # logins may meet a per-address limit, which must not refuse the logins of other checks.
 MAX_TIMING_ACCOUNTS = 40
+# The fewest probes a comparison can be made from: its warm-up and its first look.
+MIN_TIMING_PROBES = 2 * (WARMUP_PAIRS + LOOKS[0])
 HIGH_EFFECT = 3.0
 MEDIUM_EFFECT = 1.0
 _VOLATILE = (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I),
@@ -191,10 +198,14 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
     if not ctx.accounts.may_register:
         raise Skip("timing probes fail logins of scanner-owned accounts only; allow --register")
     ids = _Identities(ctx, endpoint)
+    sent = 0
 
     def probe(known: bool) -> Callable[[], Awaitable[float]]:
         async def once() -> float:
+            nonlocal sent
             response, elapsed = await send(ids.known if known else ids.unknown)
+            sent += 1
+            _affordable(endpoint, response, MIN_TIMING_PROBES - sent)
             if response.status_code == 429:
                 ids.throttled(known)
             return elapsed
@@ -218,6 +229,15 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
     return failed(f"{endpoint.label}: timing tells existing accounts apart",
                   ctx.finding(endpoint.label, evidence, title=title, cwe=(208, 204),
                               severity=_severity(verdict.effect_size)))
+
+
+def _affordable(endpoint: Endpoint, response: httpx.Response, more: int) -> None:
+    """Skip at once when the target's advertised rate limit cannot pay for ``more`` probes
+    (a target that advertises none is found out by its 429s, as before)."""
+    budget = remaining_budget(response.headers)
+    if budget is not None and budget.remaining < more:
+        raise Skip(f"{endpoint.label} accepts {budget.describe()}; a timing comparison "
+                   f"needs at least {MIN_TIMING_PROBES} requests, {more} more")
 
 
 def _severity(effect_size: float) -> Severity:
