@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from dynaguard.scan.timing import compare, measure
+from dynaguard.scan.timing import MIN_PAIRS, WARMUP_PAIRS, SamplingEnds, compare, measure
 
 
 def _rng(seed: int) -> random.Random:
@@ -65,3 +65,44 @@ async def test_adaptive_sampling_stops_early_when_clear() -> None:
     quiet = await measure(probe("a", 0.0), probe("b", 0.0), rng=rng, max_pairs=120)
     assert not quiet.leak
     assert 30 <= quiet.pairs <= 120
+
+
+async def test_a_probe_that_can_sample_no_more_ends_sampling() -> None:
+    """``SamplingEnds`` after enough pairs: those in hand are judged and the verdict says
+    why sampling stopped; before ``MIN_PAIRS`` it propagates (nothing to judge)."""
+    rng = _rng(9)
+
+    def probes(limit: int, shift: float,
+               jitter: float = 0.0003) -> tuple[Callable[[], Awaitable[float]], ...]:
+        sent = {"n": 0}
+
+        async def once(extra: float) -> float:
+            sent["n"] += 1
+            if sent["n"] > limit:
+                raise SamplingEnds("its identifiers being used up")
+            return 0.002 + rng.expovariate(1 / jitter) + extra
+
+        async def a() -> float:
+            return await once(shift)
+
+        async def b() -> float:
+            return await once(0.0)
+
+        return a, b
+
+    a, b = probes(2 * (WARMUP_PAIRS + 20), 0.003)
+    verdict = await measure(a, b, rng=rng)
+    assert verdict.pairs == 20
+    assert verdict.leak
+    assert verdict.stopped_by == ""  # a clear leak settles the answer
+
+    # Noisy enough that 20 pairs neither show a leak nor rule one out.
+    a, b = probes(2 * (WARMUP_PAIRS + 20), 0.0, jitter=0.005)
+    quiet = await measure(a, b, rng=rng)
+    assert quiet.pairs == 20
+    assert not quiet.leak
+    assert quiet.stopped_by == "its identifiers being used up"
+
+    a, b = probes(2 * (WARMUP_PAIRS + MIN_PAIRS - 1), 0.0)
+    with pytest.raises(SamplingEnds):
+        await measure(a, b, rng=rng)

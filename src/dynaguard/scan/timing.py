@@ -15,7 +15,9 @@ Sampling starts small and grows only while the answer is open: it stops at a lea
 the median's confidence interval excludes any meaningful effect, or (from 60 pairs on)
 when the test shows no hint of a difference at all (p >= 0.5).
 A probe may throw its pair away (``PairDiscarded``, e.g. on a throttled answer); the pair
-is sampled again, at most ``MAX_DISCARDS`` times in a row.
+is sampled again, at most ``MAX_DISCARDS`` times in a row. A probe (or ``before_pair``)
+that can sample no more (``SamplingEnds``, e.g. its identifiers are used up) ends sampling:
+the pairs in hand are judged when there are at least ``MIN_PAIRS``.
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from dynaguard.scan.errors import ScanError
 
-__all__ = ["LOOKS", "PairDiscarded", "TimingVerdict", "compare", "measure"]
+__all__ = ["LOOKS", "PairDiscarded", "SamplingEnds", "TimingVerdict", "compare", "measure"]
 
 LOOKS = (30, 60, 120, 240, 300)
 ALPHA = 1e-3
@@ -54,6 +56,12 @@ class PairDiscarded(ScanError):
     """Raised by a probe: this pair's samples are not comparable; sample it again."""
 
 
+class SamplingEnds(ScanError):
+    """Raised by a probe or ``before_pair``: no further pair can be sampled; the message
+    says why ("its identifiers are used up"). Raised again by ``measure`` when too few
+    pairs are in hand to judge."""
+
+
 @dataclass(frozen=True)
 class TimingVerdict:
     """The outcome of comparing kind A with kind B; differences are A minus B."""
@@ -69,6 +77,8 @@ class TimingVerdict:
     effect_size: float
     median_a_s: float
     median_b_s: float
+    stopped_by: str = ""
+    """Why sampling ended before the answer settled ("" when it settled)."""
 
     def evidence(self) -> dict[str, object]:
         """The figures a reader needs to judge the verdict, in milliseconds."""
@@ -181,21 +191,27 @@ async def measure(probe_a: Probe, probe_b: Probe, *, max_pairs: int = LOOKS[-1],
                 continue
         return await one_pair()
 
-    for _ in range(WARMUP_PAIRS):
-        await pair()
     looks = [n for n in LOOKS if n < max_pairs] + [max_pairs]
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
-    verdict = None
-    for look in looks:
-        while len(a) < look:
-            x, y = await pair()
-            a.append(x)
-            b.append(y)
-            if (deadline is not None and time.monotonic() > deadline
-                    and len(a) >= MIN_PAIRS and len(a) % TIME_CUT_STEP == 0):
-                break
+    try:
+        for _ in range(WARMUP_PAIRS):
+            await pair()
+        for look in looks:
+            while len(a) < look:
+                x, y = await pair()
+                a.append(x)
+                b.append(y)
+                if (deadline is not None and time.monotonic() > deadline
+                        and len(a) >= MIN_PAIRS and len(a) % TIME_CUT_STEP == 0):
+                    break
+            verdict = compare(a, b, alpha=alpha, min_effect_s=min_effect_s)
+            if verdict.conclusive:
+                return verdict
+            if deadline is not None and time.monotonic() > deadline:
+                return replace(verdict, stopped_by="the time limit")
+    except SamplingEnds as end:
+        if len(a) < MIN_PAIRS:
+            raise
         verdict = compare(a, b, alpha=alpha, min_effect_s=min_effect_s)
-        if verdict.conclusive or (deadline is not None and time.monotonic() > deadline):
-            break
-    assert verdict is not None  # noqa: S101 -- looks is never empty
-    return verdict
+        return verdict if verdict.conclusive else replace(verdict, stopped_by=str(end))
+    return replace(verdict, stopped_by=f"the {max_pairs}-pair limit")

@@ -17,7 +17,7 @@ from dynaguard.scan.findings import Confidence, Severity
 from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.ratelimit import remaining_budget
 from dynaguard.scan.session import build_body
-from dynaguard.scan.timing import LOOKS, WARMUP_PAIRS, PairDiscarded, measure
+from dynaguard.scan.timing import LOOKS, WARMUP_PAIRS, PairDiscarded, SamplingEnds, measure
 
 __all__ = ["signature"]
 
@@ -153,8 +153,9 @@ class _Identities:
 
     async def rotate(self) -> None:
         if self.accounts >= MAX_TIMING_ACCOUNTS:
-            raise Skip(f"{self.endpoint.label} throttles per identifier; the "
-                       f"{MAX_TIMING_ACCOUNTS} accounts registered for timing are used up")
+            raise SamplingEnds(f"{self.endpoint.label} throttling per identifier (the "
+                               f"{MAX_TIMING_ACCOUNTS} accounts registered for timing are "
+                               "used up)")
         pool = self.ctx.accounts
         # An account another timing check registered has no failures at this endpoint.
         identifier = next((i for i in pool.timing_accounts if i not in self.used), None) \
@@ -216,11 +217,14 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
                                 time_limit_s=TIME_LIMIT_S, before_pair=ids.before_pair)
     except PairDiscarded:
         raise Skip(f"{endpoint.label} kept throttling the timing probe (429)") from None
+    except SamplingEnds as end:
+        raise Skip(f"too few timing pairs before {end}") from None
     evidence = {"a": "existing account", "b": "unknown identifier", **verdict.evidence()}
     if ids.per is not None:
         evidence["identifiers_rotated_every"] = ids.per
     if not verdict.leak:
-        cut = "" if verdict.conclusive else "; stopped by the time limit, small leaks may hide"
+        cut = f"; stopped by {verdict.stopped_by}, small leaks may hide" \
+            if verdict.stopped_by else ""
         return passed(f"{endpoint.label}: no significant timing difference over {verdict.pairs} "
                       f"pairs (median {evidence['median_diff_ms']} ms, "
                       f"p={evidence['p_value']}{cut})")
