@@ -1,4 +1,5 @@
-"""ASGI middleware of the service: a request-body ceiling and protective response headers."""
+"""ASGI middleware of the service: a request-body ceiling and protective response headers,
+and the base every pure ASGI middleware here shares."""
 
 from __future__ import annotations
 
@@ -6,13 +7,30 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "SecurityHeaders"]
+__all__ = ["BodyLimit", "HttpMiddleware", "SecurityHeaders"]
 
 PROBLEM_413 = json.dumps({"type": "about:blank", "title": "Request body too large",
                           "status": 413}).encode()
 
 
-class BodyLimit:
+class HttpMiddleware:
+    """Pure ASGI middleware for HTTP requests (no response buffering, context variables
+    stay visible); other scopes (lifespan) pass straight through to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class BodyLimit(HttpMiddleware):
     """Refuse bodies over ``limit`` bytes before the application sees any (413 problem).
 
     A declared ``Content-Length`` over the limit is refused at once. Whatever is declared,
@@ -23,13 +41,10 @@ class BodyLimit:
     a broken body (a 400 or a 500), not as a 413."""
 
     def __init__(self, app: ASGIApp, limit: int = 64 * 1024) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self._refuse(send)
@@ -75,17 +90,11 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Headers every answer of an auth service should carry; ``/auth`` answers are never
     cached."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         no_store = str(scope.get("path", "")).startswith("/auth/")
 
         async def with_headers(message: Message) -> None:

@@ -22,7 +22,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from dynaguard.guard.middleware import HttpMiddleware
 
 __all__ = ["AddressBudget", "RateLimitHeaders", "advertise"]
 
@@ -64,16 +66,10 @@ def advertise(budget: AddressBudget) -> None:
         note.budgets[budget.policy] = budget
 
 
-class RateLimitHeaders:
-    """Pure ASGI middleware writing the budgets the throttle noted during the request."""
+class RateLimitHeaders(HttpMiddleware):
+    """Writes the budgets the throttle noted during the request on its answer."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         note = _Note()
 
         async def with_fields(message: Message) -> None:

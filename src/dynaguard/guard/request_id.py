@@ -14,7 +14,9 @@ import uuid
 
 import structlog
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from dynaguard.guard.middleware import HttpMiddleware
 
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware"]
 
@@ -23,16 +25,11 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 log = structlog.get_logger("dynaguard.http")
 
 
-class RequestIdMiddleware:
-    """Pure ASGI middleware (no response buffering, context variables stay visible)."""
+class RequestIdMiddleware(HttpMiddleware):
+    """Names each request (the client's plain X-Request-ID, else a new one) in its log
+    lines and on its answer."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = ""
         for name, value in scope.get("headers", []):
             if name == b"x-request-id":
