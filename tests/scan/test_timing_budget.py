@@ -3,6 +3,8 @@ pay for a comparison, instead of spending the budget only to meet a 429."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,6 +13,7 @@ from dynaguard.scan.checks.enumeration import MIN_TIMING_PROBES
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.engine import run_scan
 from dynaguard.scan.findings import CheckStatus
+from dynaguard.scan.timing import WARMUP_PAIRS
 from dynaguard.settings import Settings
 from tests.scan.conftest import Serve
 from tests.scan.vulnapp import create_vuln_app
@@ -26,18 +29,24 @@ def _mailbox(settings: Settings) -> Path:
 
 class Advertised:
     """Wraps a target: its login answers say how many of ``quota`` requests are left, in
-    the de-facto ``X-RateLimit-*`` fields (the target enforces nothing)."""
+    the de-facto ``X-RateLimit-*`` fields (the target enforces nothing). ``jitter_s``:
+    each login waits up to that long more, at random (noise no timing test sees through
+    in a few dozen pairs)."""
 
-    def __init__(self, app: ASGIApp, quota: int) -> None:
+    def __init__(self, app: ASGIApp, quota: int, jitter_s: float = 0.0) -> None:
         self.app = app
         self.left = quota
         self.quota = quota
+        self.jitter_s = jitter_s
+        self.rng = random.Random(5)  # noqa: S311 -- test noise, not secrecy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/api/login":
             await self.app(scope, receive, send)
             return
         self.left -= 1
+        if self.jitter_s:
+            await asyncio.sleep(self.rng.uniform(0, self.jitter_s))
 
         async def advertise(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -90,6 +99,23 @@ async def test_ample_advertised_budget_lets_the_timing_flaw_be_found(serve: Serv
     (outcome,) = result.checks
     assert outcome.status is CheckStatus.FAILED, outcome.detail
     assert any(208 in f.cwe for f in outcome.findings)
+
+
+async def test_a_budget_spent_mid_sampling_ends_it_with_the_pairs_in_hand(serve: Serve) -> None:
+    """Enough for the first look but not for sampling on: the pairs sampled before the
+    budget ran out are judged, and the verdict says what stopped it (no 429 is met)."""
+    # Room for the warm-up and 40 pairs; noisy answers leave the first look (30 pairs)
+    # open, so sampling would go on to 60 pairs without the advertised limit.
+    quota = 2 * (WARMUP_PAIRS + 40)
+    target = Advertised(create_vuln_app({"no_throttle"}), quota=quota, jitter_s=0.02)
+    url = serve(target)
+    result = await run_scan(ScanConfig(url, checks=(TIMING[0],), seed=7))
+    (outcome,) = result.checks
+    assert outcome.status is CheckStatus.PASSED, outcome.detail
+    assert "over 39 pairs" in outcome.detail
+    assert "stopped by POST /api/login's advertised rate limit (0 more requests" in \
+        outcome.detail
+    assert target.left == 0
 
 
 async def test_budget_counting_down_leaves_response_comparison_whole(

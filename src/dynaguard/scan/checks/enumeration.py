@@ -236,12 +236,17 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
 
 
 def _affordable(endpoint: Endpoint, response: httpx.Response, more: int) -> None:
-    """Skip at once when the target's advertised rate limit cannot pay for ``more`` probes
-    (a target that advertises none is found out by its 429s, as before)."""
+    """Skip at once when the target's advertised rate limit cannot pay for ``more`` probes,
+    and end sampling (the pairs in hand are judged) when it is spent; a target that
+    advertises none is found out by its 429s."""
     budget = remaining_budget(response.headers)
-    if budget is not None and budget.remaining < more:
+    if budget is None:
+        return
+    if budget.remaining < more:
         raise Skip(f"{endpoint.label} accepts {budget.describe()}; a timing comparison "
                    f"needs at least {MIN_TIMING_PROBES} requests, {more} more")
+    if budget.remaining == 0:
+        raise SamplingEnds(f"{endpoint.label}'s advertised rate limit ({budget.describe()})")
 
 
 def _severity(effect_size: float) -> Severity:
