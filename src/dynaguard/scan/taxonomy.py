@@ -28,6 +28,14 @@ CWE_NAMES = {
     942: "Permissive Cross-domain Policy with Untrusted Domains",
     1004: "Sensitive Cookie Without 'HttpOnly' Flag",
     1275: "Sensitive Cookie with Improper SameSite Attribute",
+    # Weaknesses `dynaguard audit` finds in stored data.
+    20: "Improper Input Validation",
+    256: "Plaintext Storage of a Password",
+    312: "Cleartext Storage of Sensitive Information",
+    522: "Insufficiently Protected Credentials",
+    759: "Use of a One-Way Hash without a Salt",
+    916: "Use of Password Hash With Insufficient Computational Effort",
+    1188: "Initialization of a Resource with an Insecure Default",
 }
 
 _OWASP = {
