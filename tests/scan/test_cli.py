@@ -82,6 +82,19 @@ def test_text_report_names_grade_and_findings(serve: Serve, tmp_path: Path) -> N
     assert "grade" in text
     assert "CWE-613" in text
     assert "POST /api/login" in text
+    assert f"dynaguard scan {url}" in text
+
+
+def test_text_report_of_an_audit_is_headed_as_one() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from dynaguard.scan.findings import ScanResult  # noqa: PLC0415
+    from dynaguard.scan.report.text import render  # noqa: PLC0415
+
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/users"
+    text = render(ScanResult(arn, datetime.now(UTC), 0.2, 3, 100, "A", ()))
+    assert f"dynaguard audit {arn}" in text
+    assert "dynaguard scan" not in text
 
 
 def test_progress_bar_names_the_running_check() -> None:

@@ -27,7 +27,9 @@ def renderable(result: ScanResult) -> RenderableType:
         ("grade ", "bold"), (result.grade, GRADE_STYLE.get(result.grade, "bold")),
         f"   score {result.score}/100   {len(result.findings)} findings   "
         f"{result.requests} requests in {result.duration_s:.1f} s")
-    parts.append(Panel(summary, title=f"dynaguard scan {result.target}", expand=False))
+    # `dynaguard audit` reports a table (its ARN) in the same shape as a scanned API.
+    command = "scan" if result.target.startswith(("http://", "https://")) else "audit"
+    parts.append(Panel(summary, title=f"dynaguard {command} {result.target}", expand=False))
     for finding in sorted(result.findings, key=lambda f: -f.severity.rank):
         head = Text.assemble((f"{finding.severity.upper():8}", SEVERITY_STYLE[finding.severity]),
                              f" {finding.title}  ", (finding.endpoint, "bold"))
