@@ -28,6 +28,14 @@ from dynaguard.store.items import UserItem
 TEST_PASSWORD = "quiet-harbor-lantern-97"
 
 
+@pytest.fixture(autouse=True)
+def _throwaway_history(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scans and audits made by tests record into a throwaway history, never the user's."""
+    path = tmp_path_factory.mktemp("history") / "history.sqlite3"
+    monkeypatch.setenv("DYNAGUARD_HISTORY", str(path))
+
+
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
     """moto's DynamoDB in its own process (dynaguard's engine wrapper, which makes its

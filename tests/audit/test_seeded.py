@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from dynaguard.cli import app
+from dynaguard.history import History
 from dynaguard.scan.findings import CheckStatus, Severity
 from dynaguard.scan.report.formats import FORMATS, render_as
 from tests.audit.conftest import audit_now, by_check
@@ -154,6 +155,30 @@ def test_cli_formats_gates_and_exit_codes(dynamodb_endpoint: str, seeded: str,
     assert missing.exit_code == 3
     assert "not found" in missing.output
     assert runner.invoke(app, [*base, "--endpoint", "ftp://x"]).exit_code == 2
+
+
+def test_cli_records_audits_and_gates_regressions(dynamodb_endpoint: str, seeded: str,
+                                                  tmp_path: Path) -> None:
+    """Audits go into the history under the table's ARN, and gate regressions as scans do:
+    against the previous audit of the table, or a baseline report."""
+    base = ["audit", "--endpoint", dynamodb_endpoint, "--table", seeded, "--quiet"]
+    first = runner.invoke(app, base)
+    assert first.exit_code == 0, first.output
+    assert "recorded as scan 1 in" in first.output
+    (row,) = History().scans()
+    assert row.target.endswith(f":table/{seeded}")
+    assert row.findings > 0
+    again = runner.invoke(app, [*base, "--fail-on-regression"])
+    assert again.exit_code == 0, again.output
+    assert "recorded as scan 2 in" in again.output
+    document = json.loads(runner.invoke(app, [*base, "--format", "json",
+                                              "--no-history"]).stdout)
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps({**document, "findings": [], "score": 100, "grade": "A"}))
+    regressed = runner.invoke(app, [*base, "--no-history", "--baseline", str(clean)])
+    assert regressed.exit_code == 1
+    assert "gate failed" in regressed.output
+    assert len(History().scans()) == 2
 
 
 def test_item_limit_bounds_the_scan(dynamodb_endpoint: str, seeded: str) -> None:

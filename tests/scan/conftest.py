@@ -65,10 +65,3 @@ def guard_url(settings: Settings, serve: Serve) -> str:
     """The guard service (``dynaguard serve``'s app) on a real loopback server."""
     return serve(create_app(settings))
 
-
-@pytest.fixture(autouse=True)
-def _scan_history(tmp_path_factory: pytest.TempPathFactory,
-                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """Scans made by tests record into a throwaway history, never the user's."""
-    path = tmp_path_factory.mktemp("history") / "history.sqlite3"
-    monkeypatch.setenv("DYNAGUARD_HISTORY", str(path))

@@ -67,6 +67,15 @@ def audit(  # noqa: PLR0917 -- one parameter per command-line option, as Typer w
     fail_on: Annotated[Severity | None, typer.Option(
         help="Exit 1 on any finding at or above this severity.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
+    baseline: Annotated[str | None, typer.Option(
+        help="A JSON report to compare with: exit 1 when the score drops or a finding is new.")
+    ] = None,
+    fail_on_regression: Annotated[bool, typer.Option(
+        help="Exit 1 when the score drops or a finding is new since the previous audit of the "
+             "same table in the history (or since --baseline).")] = False,
+    history: Annotated[bool, typer.Option(
+        "--history/--no-history", help="Record the audit in the history ($DYNAGUARD_HISTORY), "
+        "under the table's ARN.")] = True,
 ) -> None:
     """Audit a DynamoDB user table (read-only): password storage, item schema, tokens in
     clear, expiry, TTL, point-in-time recovery, deletion protection."""
@@ -76,6 +85,7 @@ def audit(  # noqa: PLR0917 -- one parameter per command-line option, as Typer w
     from dynaguard.audit.engine import AuditConfig, Layout, run_audit  # noqa: PLC0415
     from dynaguard.cli import load_settings  # noqa: PLC0415 -- cli registers this command
     from dynaguard.scan.errors import ScanError  # noqa: PLC0415
+    from dynaguard.scan.regression import RegressionGate  # noqa: PLC0415
     from dynaguard.scan.report import text as text_report  # noqa: PLC0415
     from dynaguard.scan.report.formats import render_as  # noqa: PLC0415
 
@@ -94,11 +104,14 @@ def audit(  # noqa: PLR0917 -- one parameter per command-line option, as Typer w
                          max_items=max_items, layout=cast(Layout, str(layout)))
     view = ItemsView(enabled=not quiet and err.is_terminal)
     try:
+        gate = RegressionGate.prepare(Path(baseline) if baseline else None,
+                                      fail_on_regression, history)
         result = asyncio.run(run_audit(config, view))
     except ScanError as error:
         raise stop(str(error), error.exit_code) from None
     finally:
         view.stop()
+    gate.record(result)
     if not quiet:
         err.print(f"audited table {table}: {result.requests} DynamoDB calls in "
                   f"{result.duration_s:.1f} s", highlight=False)
@@ -110,6 +123,8 @@ def audit(  # noqa: PLR0917 -- one parameter per command-line option, as Typer w
         sys.stdout.write(rendered)
     else:
         Console().print(text_report.renderable(result))
-    reasons = gate_failures(result, fail_under, fail_on)
+    if gate.scan_id is not None:
+        err.print(f"recorded as scan {gate.scan_id} in {gate.history_file}", highlight=False)
+    reasons = gate_failures(result, fail_under, fail_on) + gate.failures(result)
     if reasons:
         raise stop("gate failed: " + "; ".join(reasons), 1)

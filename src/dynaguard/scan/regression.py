@@ -58,6 +58,11 @@ class RegressionGate:
 
         return consume
 
+    def record(self, result: ScanResult) -> None:
+        """Record a result that comes whole rather than as events (``dynaguard audit``)."""
+        if self.recorder is not None:
+            self.recorder.scan_id = self.recorder.history.record(result)
+
     def failures(self, result: ScanResult) -> list[str]:
         """Why the scan regressed against its baseline (empty: it did not)."""
         before = self.baseline
