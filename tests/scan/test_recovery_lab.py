@@ -81,6 +81,19 @@ async def test_checks_fire_with_every_flaw_reading_the_smtp_sink(settings: Setti
     assert strength.evidence["derivation"] == "md5(identifier:epoch)"
 
 
+async def test_token_in_the_answer_is_found_beside_the_forgot_enumeration_check(
+        settings: Settings) -> None:
+    """The forgot-enumeration check asks for resets of the first account while the token
+    check runs beside it: each reads its own mail, and the flaw is still found."""
+    with running_lab(settings, flaws=["reset_token_in_response"]) as url:
+        result = await run_scan(ScanConfig(
+            url, checks=("enumeration.forgot_response", "recovery.token_in_response"),
+            seed=7, mailbox=_outbox(settings)))
+    _assert_fired(result, "recovery.token_in_response", 640, "POST /auth/password/forgot")
+    (finding,) = [f for f in result.findings if f.check == "recovery.token_in_response"]
+    assert finding.evidence["matches_mailed_token"] is True
+
+
 async def test_token_in_the_answer_is_found_without_a_mailbox(settings: Settings) -> None:
     """No mailbox (accounts log in unverified here): the token-like field of the forgot
     answer is still reported."""

@@ -167,7 +167,9 @@ async def _first_reset(ctx: CheckContext, account: Account, issued: Issued) -> h
            "the same bare acknowledgement for every address and carry no token or link."))
 async def token_in_response(ctx: CheckContext) -> Outcome:
     forgot = ctx.accounts.endpoint("forgot")
-    account = await ctx.accounts.owned()
+    # An account of its own: the mailed token must be this request's, not one another
+    # check (forgot_response) asked for at the same time.
+    account = await ctx.accounts.disposable()
     issued = await request_reset(ctx, account, need_token=False)
     found = tokens_in_answer(issued.response)
     mailed = extract_token(issued.mail)[0] if issued.mail else None
