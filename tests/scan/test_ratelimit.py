@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dynaguard.scan.checks.enumeration import signature
 from dynaguard.scan.ratelimit import RateBudget, remaining_budget
 
 NOW = 1_800_000_000.0
@@ -112,3 +113,24 @@ def test_never_raises_on_what_a_target_sends(fields: list[tuple[str, bytes]]) ->
     budget = remaining_budget(httpx.Headers(fields), now=NOW)
     assert budget is None or (budget.remaining >= 0
                               and (budget.reset_s is None or budget.reset_s >= 0))
+
+
+def _answer(**headers: str) -> httpx.Response:
+    return httpx.Response(401, json={"detail": "Invalid credentials"}, headers=headers,
+                          request=httpx.Request("POST", "http://127.0.0.1:8000/login"))
+
+
+def test_answer_signatures_mask_budget_figures_but_not_budget_fields() -> None:
+    """The response-enumeration checks compare rate-limit fields with their figures
+    masked: a budget counting down is no tell, a field or policy only one side gets is."""
+    policy = '"address";q=30;w=600'
+    known = signature(_answer(ratelimit='"address";r=12;t=540', **{"ratelimit-policy": policy}),
+                      "a@example.com")
+    unknown = signature(_answer(ratelimit='"address";r=11;t=539',
+                                **{"ratelimit-policy": policy}), "b@example.com")
+    assert known == unknown
+    per_user = signature(_answer(ratelimit='"address";r=12;t=540, "user";r=4;t=60',
+                                 **{"ratelimit-policy": policy}), "a@example.com")
+    assert per_user != unknown
+    only_some = signature(_answer(**{"x-ratelimit-remaining": "4"}), "a@example.com")
+    assert only_some != signature(_answer(), "b@example.com")

@@ -27,11 +27,13 @@ REMEDIATION = (
     "dummy hash for unknown accounts, and send mail off the request path.")
 VOLATILE_HEADERS = frozenset({"date", "content-length", "server", "etag", "x-request-id",
                               "x-correlation-id", "traceparent", "set-cookie", "age", "expires",
-                              "last-modified", "x-response-time", "retry-after",
-                              # rate-limit budgets count down on every request
-                              "ratelimit", "ratelimit-remaining", "ratelimit-reset",
-                              "x-ratelimit-remaining", "x-ratelimit-reset",
-                              "x-ratelimit-used"})
+                              "last-modified", "x-response-time", "retry-after"})
+# Rate-limit budgets count down on every request: their figures are masked, but the
+# fields, their policies and parameters are compared (a budget sent only for existing
+# accounts, or a policy of its own for them, tells accounts apart).
+COUNTING_HEADERS = frozenset({"ratelimit", "ratelimit-remaining", "ratelimit-reset",
+                              "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-used"})
+_FIGURE = re.compile(r"\d+")
 # Sampling stops after this long (at a multiple of 4 pairs): slow, Argon2-heavy logins
 # must not hold a scan for minutes.
 TIME_LIMIT_S = 8.0
@@ -52,8 +54,8 @@ def signature(response: httpx.Response, identifier: str) -> tuple[object, ...]:
     body = response.text.replace(identifier, "{identifier}")
     for pattern in _VOLATILE:
         body = pattern.sub("#", body)
-    headers = tuple(sorted((k, v) for k, v in response.headers.items()
-                           if k not in VOLATILE_HEADERS))
+    headers = tuple(sorted((k, _FIGURE.sub("#", v) if k in COUNTING_HEADERS else v)
+                           for k, v in response.headers.items() if k not in VOLATILE_HEADERS))
     cookies = tuple(sorted(c.name for c in response.cookies.jar))
     return response.status_code, body, headers, cookies
 
