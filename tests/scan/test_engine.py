@@ -142,14 +142,16 @@ async def test_a_defect_in_one_check_ends_the_wave() -> None:
 
 
 class _Target:
-    """A tiny API: register, login; counts what it is sent."""
+    """A tiny API: register, login; counts what it is sent, and takes a moment to answer
+    (so that requests sent at once are in flight at once)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.passwords: dict[str, str] = {}
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
         self.calls[request.url.path] += 1
+        await asyncio.sleep(0.01)
         body = json.loads(request.content)
         if request.url.path == "/register":
             self.passwords[body["email"]] = body["password"]
@@ -175,9 +177,11 @@ async def test_accounts_and_shared_sessions_are_made_once() -> None:
     pool = _pool(target)
     accounts = await asyncio.gather(*(pool.get(0) for _ in range(3)))
     assert len({a.identifier for a in accounts}) == 1
+    assert target.calls == {"/register": 1, "/login": 1}
+    await pool.session(accounts[0])  # the proof login's spare: the shared one needs a login
     sessions = await asyncio.gather(*(pool.shared_session(accounts[0]) for _ in range(3)))
     assert len({s.token for s in sessions}) == 1
-    assert target.calls == {"/register": 1, "/login": 1}
+    assert target.calls == {"/register": 1, "/login": 2}
     await pool.http.aclose()
 
 
