@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dynaguard.scan.accounts import Account
 from dynaguard.scan.config import ScanConfig
@@ -111,3 +114,33 @@ async def test_full_scan_of_a_throttling_target_keeps_its_accounts(serve: Serve)
     assert {c.check: c.detail for c in result.checks
             if statuses.get(c.check, CheckStatus.PASSED) is not CheckStatus.PASSED} == {}
     assert (result.score, result.grade) == (98, "A")
+
+
+class _Slowing:
+    """Wraps a target: each login waits ``step_s`` longer than the one before; no 429,
+    no lock."""
+
+    def __init__(self, app: ASGIApp, step_s: float) -> None:
+        self.app = app
+        self.step_s = step_s
+        self.logins = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/api/login":
+            self.logins += 1
+            await asyncio.sleep(self.step_s * self.logins)
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize(("step_s", "expected"), [(0.03, CheckStatus.PASSED),
+                                                  (0.005, CheckStatus.FAILED)])
+async def test_brute_force_counts_a_felt_slowdown_as_a_defence(
+        serve: Serve, step_s: float, expected: CheckStatus) -> None:
+    """Logins that slow down by tenths of a second are throttled; a few milliseconds more
+    on a fast endpoint (several times its first latency) are not."""
+    url = serve(_Slowing(create_vuln_app({"no_throttle"}), step_s))
+    result = await run_scan(ScanConfig(url, checks=("brute_force.",), seed=7))
+    (outcome,) = result.checks
+    assert outcome.status is expected, outcome.detail
+    if expected is CheckStatus.PASSED:
+        assert "slowed down" in outcome.detail

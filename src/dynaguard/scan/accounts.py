@@ -102,6 +102,14 @@ class AccountPool:
             raise Skip("lockout-prone checks use only scanner-owned accounts; allow --register")
         return await self.fresh()
 
+    async def for_failures(self) -> Account:
+        """An existing account for wrong-password probes: one of the scanner's own when it
+        may register (a streak of failures on the first account, with checks running side
+        by side, could get it throttled or locked for the others), else the first one."""
+        if self.may_register:
+            return await self.disposable()
+        return await self.get(0)
+
     async def register(self, identifier: str, password: str) -> httpx.Response:
         endpoint = self.endpoint("register")
         return await self.http.request(

@@ -3,7 +3,8 @@
 Checks run in their registry order, several side by side (at most ``MAX_CHECKS_AT_ONCE``,
 never more than the scan's request concurrency): against a target with a costly password
 hash most of a check's time is spent waiting for the target, and waiting overlaps well.
-A check registered ``alone`` waits for every check before it and runs by itself.
+A check registered ``alone`` waits for every check before it and runs by itself. With
+accounts lent by the user (``--user``), checks run one at a time.
 """
 
 from __future__ import annotations
@@ -149,7 +150,9 @@ async def scan_events(config: ScanConfig) -> AsyncIterator[Event]:
         def context(spec: CheckSpec) -> CheckContext:
             return CheckContext(spec, http, surface, pool, rng, config.timing_max_pairs)
 
-        at_once = min(MAX_CHECKS_AT_ONCE, config.concurrency)
+        # Accounts lent by the user see the requests of one check at a time, as in the
+        # order the checks are written for (no streak of failed logins on a real account).
+        at_once = 1 if config.accounts else min(MAX_CHECKS_AT_ONCE, config.concurrency)
         for wave in waves(selected):
             async with contextlib.aclosing(run_wave(
                     wave, context=context, at_once=at_once, results=results,

@@ -92,7 +92,7 @@ async def _compare(ctx: CheckContext, endpoint: Endpoint, known: Account, unknow
        cwe=(204,), severity=Severity.MEDIUM, remediation=REMEDIATION, order=10)
 async def login_response(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("login")
-    known = await ctx.accounts.get(0)
+    known = await ctx.accounts.for_failures()
     wrong = strong_password()
     return await _compare(ctx, endpoint, known, ctx.accounts.new_identifier(),
                           lambda ident: ctx.accounts.login(Account(ident, wrong, False)))

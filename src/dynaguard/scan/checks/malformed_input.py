@@ -37,7 +37,7 @@ async def malformed_login(ctx: CheckContext) -> Outcome:
     login = ctx.accounts.endpoint("login")
     if login.body != "json" or not login.password or not login.identifier:
         raise Skip("the login endpoint takes no JSON body with identifier and password")
-    account = await ctx.accounts.get(0)
+    account = await ctx.accounts.for_failures()
     marker = "dgscan-" + secrets.token_hex(8)
     base = build_body(login, identifier=account.identifier, password=marker)["json"]
     probes: dict[str, dict[str, Any]] = {

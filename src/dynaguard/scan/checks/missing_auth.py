@@ -43,6 +43,10 @@ REFUSALS = frozenset({401, 403, 407})
 MAX_OBJECTS = 8
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TRAILING_PARAM = re.compile(r"^(?P<base>/.*)/\{[^}/]+\}$")
+# Writes that may end the scanner's sessions or its account: never sent with its shared
+# session (other checks hold it), unless aimed at one of the scanner's own objects.
+SESSION_ENDING = re.compile(r"log-?out|sign-?out|revoke|session|password|account|/me\b",
+                            re.IGNORECASE)
 
 
 def example_for(schema: dict[str, Any], depth: int = 0) -> Any:  # noqa: PLR0911 -- one return per JSON type
@@ -201,6 +205,11 @@ async def _resolve(ctx: CheckContext, op: Operation, declared: bool, first: http
                             open=True, certain=True)
         if bare.status_code in REFUSALS:
             return _Verdict(op, declared, bare.status_code, "", "refused", refused=True)
+    if object_id is None and op.method in WRITE_METHODS and (
+            op.method == "DELETE" or SESSION_ENDING.search(op.path)):
+        return _Verdict(op, declared, bare.status_code, "",
+                        f"inconclusive: {bare.status_code} without credentials; not sent with "
+                        "the scanner's session, which it may end")
     authed = await _send(ctx, op, object_id, objects.credential)
     if signature(bare, "") != signature(authed, ""):
         return _Verdict(op, declared, bare.status_code, "",

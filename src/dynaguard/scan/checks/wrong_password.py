@@ -21,7 +21,7 @@ MAX_ACCOUNTS = 4
 async def _accounts(ctx: CheckContext) -> list[Account]:
     accounts = list(ctx.accounts.given[:MAX_ACCOUNTS])
     if not accounts:
-        accounts.append(await ctx.accounts.get(0))
+        accounts.append(await ctx.accounts.for_failures())
     return accounts
 
 
