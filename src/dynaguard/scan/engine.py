@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,7 +117,7 @@ async def _reach(http: ScanHTTP) -> None:
         raise TargetUnreachable(f"{http.target} did not answer ({type(error).__name__})") from None
 
 
-async def scan_events(config: ScanConfig) -> AsyncIterator[Event]:
+async def scan_events(config: ScanConfig) -> AsyncGenerator[Event, None]:
     """Scan ``config.target``, yielding events; the last is :class:`ScanFinished`."""
     selected: list[CheckSpec] = _checks.registry.select(config.checks)
     if not selected:
@@ -171,10 +171,12 @@ async def run_scan(config: ScanConfig,
                    on_event: Callable[[Event], None] | None = None) -> ScanResult:
     """Run a whole scan, passing each event to ``on_event``; returns the result."""
     result = None
-    async for event in scan_events(config):
-        if on_event is not None:
-            on_event(event)
-        if isinstance(event, ScanFinished):
-            result = event.result
+    # Closed at once if ``on_event`` raises: no check goes on sending requests.
+    async with contextlib.aclosing(scan_events(config)) as events:
+        async for event in events:
+            if on_event is not None:
+                on_event(event)
+            if isinstance(event, ScanFinished):
+                result = event.result
     assert result is not None  # noqa: S101 -- scan_events always ends with ScanFinished
     return result
