@@ -112,7 +112,7 @@ async def test_a_budget_spent_mid_sampling_ends_it_with_the_pairs_in_hand(serve:
     result = await run_scan(ScanConfig(url, checks=(TIMING[0],), seed=7))
     (outcome,) = result.checks
     assert outcome.status is CheckStatus.PASSED, outcome.detail
-    assert "over 39 pairs" in outcome.detail
+    assert "over 40 pairs" in outcome.detail
     assert "stopped by POST /api/login's advertised rate limit (0 more requests" in \
         outcome.detail
     assert target.left == 0

@@ -152,6 +152,8 @@ class _Identities:
         self.reuse = True
         self.reused = False
         self.stale = False
+        # Why no further pair may be sent (the target's advertised budget is spent).
+        self.spent: str | None = None
 
     async def rotate(self) -> None:
         if self.accounts >= MAX_TIMING_ACCOUNTS:
@@ -175,6 +177,8 @@ class _Identities:
         self.stale = False
 
     async def before_pair(self) -> None:
+        if self.spent:
+            raise SamplingEnds(self.spent)
         if not self.known or self.stale or (self.per is not None and self.uses >= self.per):
             await self.rotate()
         self.uses += 1
@@ -208,9 +212,12 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
             nonlocal sent
             response, elapsed = await send(ids.known if known else ids.unknown)
             sent += 1
-            _affordable(endpoint, response, MIN_TIMING_PROBES - sent)
+            spent = _affordable(endpoint, response, MIN_TIMING_PROBES - sent)
             if response.status_code == 429:
+                if ids.spent:
+                    raise SamplingEnds(ids.spent)
                 ids.throttled(known)
+            ids.spent = ids.spent or spent
             return elapsed
         return once
 
@@ -237,18 +244,19 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
                               severity=_severity(verdict.effect_size)))
 
 
-def _affordable(endpoint: Endpoint, response: httpx.Response, more: int) -> None:
-    """Skip at once when the target's advertised rate limit cannot pay for ``more`` probes,
-    and end sampling (the pairs in hand are judged) when it is spent; a target that
+def _affordable(endpoint: Endpoint, response: httpx.Response, more: int) -> str | None:
+    """Skip at once when the target's advertised rate limit cannot pay for ``more`` probes;
+    when it is spent, why sampling ends after this pair (None: it goes on). A target that
     advertises none is found out by its 429s."""
     budget = remaining_budget(response.headers)
     if budget is None:
-        return
+        return None
     if budget.remaining < more:
         raise Skip(f"{endpoint.label} accepts {budget.describe()}; a timing comparison "
                    f"needs at least {MIN_TIMING_PROBES} requests, {more} more")
     if budget.remaining == 0:
-        raise SamplingEnds(f"{endpoint.label}'s advertised rate limit ({budget.describe()})")
+        return f"{endpoint.label}'s advertised rate limit ({budget.describe()})"
+    return None
 
 
 def _severity(effect_size: float) -> Severity:
