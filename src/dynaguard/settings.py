@@ -73,6 +73,10 @@ class Settings(BaseSettings):
         30, ge=1, description="Failures per client address and window (password spraying)."
     )
     address_window: int = Field(600, ge=10, description="Window of the per-address limit, s.")
+    ratelimit_headers: bool = Field(
+        True, description="Advertise the per-address budget as `RateLimit` header fields; "
+        "turn off when many users share one address (every one of them would see the "
+        "failures of the others counting down).")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Proxy addresses or networks whose X-Forwarded-For is believed.",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 from http_sf import parse
 
+from dynaguard.guard.app import create_app
+from dynaguard.settings import Settings
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser
 
 WRONG = "not-the-password-at-all"
@@ -139,3 +141,26 @@ def test_openapi_declares_the_fields_where_they_are_sent(harness: Harness) -> No
             assert set(responses[status]["headers"]) == {"RateLimit", "RateLimit-Policy"}
         assert "content" in responses["401" if path == "/auth/login" else "429"]
     assert "headers" not in paths["/auth/me"]["get"]["responses"]["200"]
+    # Every route whose flow consults the throttle (docs/service.md lists them).
+    for path, success in (("/auth/token", "200"), ("/auth/mfa/verify", "200"),
+                          ("/auth/passkey/login", "200"), ("/auth/mfa/totp/confirm", "200"),
+                          ("/auth/password/change", "204"), ("/auth/password/reset", "204"),
+                          ("/auth/email/change", "202"), ("/auth/email/confirm", "204"),
+                          ("/auth/verify-email", "204"), ("/auth/verify-email/resend", "202"),
+                          ("/auth/introspect", "200")):
+        declared = paths[path]["post"]["responses"][success]
+        assert set(declared["headers"]) == {"RateLimit", "RateLimit-Policy"}, path
+
+
+async def test_the_fields_can_be_turned_off(settings: Settings) -> None:
+    """DYNAGUARD_RATELIMIT_HEADERS=false: no field on any answer; the throttle still works."""
+    app = create_app(settings.model_copy(update={"ratelimit_headers": False,
+                                                 "address_failure_limit": 2}))
+    async with app.state.guard.lifespan(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            answers = [await client.post("/auth/login", json={"email": "x@example.com",
+                                                              "password": WRONG})
+                       for _ in range(3)]
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert not any({"ratelimit", "ratelimit-policy"} & set(a.headers) for a in answers)

@@ -56,7 +56,7 @@ def build_account_router(services: Any, current_user: Any) -> APIRouter:
         await reset_password(svc, body.token, body.new_password, address(request, svc))
         return Response(status_code=204)
 
-    @router.post("/auth/password/change", status_code=204)
+    @router.post("/auth/password/change", status_code=204, responses=rate_limited(204, 400))
     async def change_route(
         body: ChangePasswordBody, user: User, request: Request, svc: Svc
     ) -> Response:
@@ -65,7 +65,8 @@ def build_account_router(services: Any, current_user: Any) -> APIRouter:
                               address(request, svc))
         return Response(status_code=204)
 
-    @router.post("/auth/email/change", status_code=202, response_model=AcceptedBody)
+    @router.post("/auth/email/change", status_code=202, response_model=AcceptedBody,
+                 responses=rate_limited(202, 400))
     async def email_change_route(
         body: ChangeEmailBody, user: User, request: Request, svc: Svc
     ) -> AcceptedBody:

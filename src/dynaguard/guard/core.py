@@ -85,7 +85,8 @@ class Guard:
     def install(self, app: FastAPI) -> None:
         """Add the problem-details error handlers and the auth router to ``app``."""
         install_problem_handlers(app)
-        app.add_middleware(RateLimitHeaders)
+        if self.settings.ratelimit_headers:
+            app.add_middleware(RateLimitHeaders)
         app.add_middleware(RequestIdMiddleware)
         app.include_router(self.router)
         app.include_router(build_mfa_router(self.services, self.current_user()))

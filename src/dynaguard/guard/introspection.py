@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from dynaguard.errors import AuthenticationFailed, ClientAuthenticationFailed, CorruptItem
 from dynaguard.guard.flows.refresh import session_is_live
-from dynaguard.guard.openapi import PROBLEM_RESPONSES
+from dynaguard.guard.openapi import PROBLEM_RESPONSES, rate_limited
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt, client_address
 from dynaguard.guard.tokens import MAX_TOKEN_LENGTH
@@ -101,7 +101,8 @@ def build_introspection_router(services: Any) -> APIRouter:
             raise ClientAuthenticationFailed("A resource-server credential is required.")
         await svc.throttle.succeeded(attempt, prior_failures)
 
-    @router.post("/auth/introspect", dependencies=[Depends(resource_server)])
+    @router.post("/auth/introspect", dependencies=[Depends(resource_server)],
+                 responses=rate_limited(200, 401))
     async def introspect_route(
         svc: Svc, response: Response,
         token: Annotated[str, Form(max_length=MAX_TOKEN_LENGTH * 2)],

@@ -36,7 +36,7 @@ from dynaguard.guard.mfa.schemas import (
     TotpSetupBody,
 )
 from dynaguard.guard.mfa.step_up import passkey_login, ticket_user, verify_step_up
-from dynaguard.guard.openapi import PROBLEM_RESPONSES
+from dynaguard.guard.openapi import PROBLEM_RESPONSES, rate_limited
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.schemas import TokenPairBody
 from dynaguard.guard.services import Services
@@ -87,7 +87,8 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         return TotpSetupBody(secret=setup.secret, otpauth_uri=setup.otpauth_uri,
                              qr_svg=setup.qr_svg)
 
-    @router.post("/auth/mfa/totp/confirm", response_model=TotpConfirmedBody)
+    @router.post("/auth/mfa/totp/confirm", response_model=TotpConfirmedBody,
+                 responses=rate_limited(200, 400))
     async def totp_confirm_route(
         body: CodeBody, user: User, request: Request, svc: Svc, response: Response
     ) -> TotpConfirmedBody:
@@ -146,7 +147,8 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         _, _, user = await ticket_user(svc, body.mfa_token)
         return await authentication_options(svc, user)
 
-    @router.post("/auth/mfa/verify", response_model=TokenPairBody)
+    @router.post("/auth/mfa/verify", response_model=TokenPairBody,
+                 responses=rate_limited(200, 401))
     async def mfa_verify_route(
         body: MfaVerifyBody, request: Request, svc: Svc, response: Response
     ) -> Any:
@@ -161,7 +163,8 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         """Options for passwordless sign-in with a discoverable passkey."""
         return await authentication_options(svc, None)
 
-    @router.post("/auth/passkey/login", response_model=TokenPairBody)
+    @router.post("/auth/passkey/login", response_model=TokenPairBody,
+                 responses=rate_limited(200, 401))
     async def passkey_login_route(
         body: PasskeyLoginBody, request: Request, svc: Svc, response: Response
     ) -> Any:
