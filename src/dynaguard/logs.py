@@ -27,8 +27,8 @@ _SECRET_NAME = re.compile(
     r"pass(word)?|secret|token|authorization|cookie|credential|kek|private|otp|code|hash",
     re.IGNORECASE,
 )
-QUIET_LIBRARIES = ("botocore", "aiobotocore", "boto3", "urllib3", "moto", "werkzeug", "httpx",
-                   "httpcore")
+QUIET_LIBRARIES = ("botocore", "aiobotocore", "boto3", "urllib3", "moto", "werkzeug", "waitress",
+                   "httpx", "httpcore")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 

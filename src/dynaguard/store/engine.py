@@ -4,7 +4,9 @@ moto's own server runs requests on concurrent threads without isolating them, so
 conditional writes or transactions racing for one item can both pass their conditions.
 DynamoDB itself never allows that, and the guard relies on it (one account per email,
 one use per refresh token). The engine therefore serves connections concurrently but
-runs moto's request handling one request at a time.
+runs moto's request handling one request at a time. It is served by waitress, which keeps
+connections open between requests (moto's own werkzeug server closes every one, so each
+store call paid for a new TCP connection on both sides).
 
 DynamoDB also makes ``TransactWriteItems`` idempotent on its ``ClientRequestToken`` (which
 botocore fills in and keeps across its own retries): a retry of a transaction whose reply
@@ -22,6 +24,7 @@ import argparse
 import hashlib
 import io
 import json
+import logging
 import socket
 import threading
 import time
@@ -29,12 +32,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import BaseWSGIServer, make_server
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from waitress.server import BaseWSGIServer, create_server
+from waitress.wasyncore import close_all
 
 __all__ = ["LocalEngine", "free_port"]
 
@@ -133,9 +133,13 @@ class _Serialized:
 class LocalEngine:
     """A DynamoDB-API engine in this process, listening on 127.0.0.1 only."""
 
+    # Connections served at once; moto runs one request at a time behind them.
+    THREADS = 8
+
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self._server: BaseWSGIServer | None = None
+        self._channels: dict[int, Any] = {}
         self._thread: threading.Thread | None = None
 
     @property
@@ -145,9 +149,14 @@ class LocalEngine:
     def start(self, timeout: float = 10.0) -> None:
         """Start serving and wait until the engine answers."""
         app = _Serialized(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server("127.0.0.1", self.port, app, threaded=True,
-                                   request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+        # Requests wait their turn by design (moto runs one at a time): a queue of them is
+        # no news worth a warning on every burst.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        server = create_server(app, map=self._channels, host="127.0.0.1", port=self.port,
+                               threads=self.THREADS, ident="dynaguard-engine")
+        assert isinstance(server, BaseWSGIServer)  # noqa: S101 -- one address, one socket
+        self._server = server
+        self._thread = threading.Thread(target=self._server.run, daemon=True,
                                         name="dynamodb-engine")
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -162,10 +171,15 @@ class LocalEngine:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            # Every channel, the listening one and the kept-alive ones, closed in the
+            # serving loop's own thread: the loop ends when none is left.
+            channels = self._channels
+            wake: Any = self._server.trigger  # waitress's trigger (its stubs say int)
+            wake.pull_trigger(lambda: close_all(channels))
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._server is not None:
+            self._server.task_dispatcher.shutdown()
 
 
 def main() -> None:
