@@ -84,6 +84,14 @@ def test_plaintext_is_shown_by_length_only() -> None:
     assert assess("hunter2").shown == "(7 characters, not shown)"
 
 
+def test_a_password_shaped_like_an_unknown_scheme_is_not_shown() -> None:
+    """"$summer2024$" reads like an unknown "$name$" format: nothing of it is shown."""
+    verdict = assess("$summer2024$")
+    assert verdict.format == "unrecognised"
+    assert "summer" not in verdict.shown
+    assert verdict.shown == "(12 chars, 2 separators, not shown)"
+
+
 @pytest.mark.parametrize(("name", "role"), [
     ("password", Role.PASSWORD), ("passwordHash", Role.PASSWORD), ("hashed_password",
                                                                    Role.PASSWORD),

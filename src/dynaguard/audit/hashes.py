@@ -204,8 +204,11 @@ def assess(value: str) -> Verdict:
     if found is not None:
         return found
     if value.startswith(("$", "{")) or value.count("$") >= 2:
-        head = value[: value.find("$", 1) + 1] if value.startswith("$") else ""
-        return Verdict("unrecognised", Strength.UNKNOWN, f"{head}… ({len(value)} chars)",
+        # Nothing of the value itself is shown: a plaintext password such as
+        # "$summer2024$" looks just like an unknown scheme's "$name$".
+        fields = value.count("$") + value.count("{")
+        return Verdict("unrecognised", Strength.UNKNOWN,
+                       f"({len(value)} chars, {fields} separators, not shown)",
                        "a structured value of a format the audit does not know")
     return Verdict("plaintext", Strength.PLAINTEXT, f"({len(value)} characters, not shown)",
                    "not any known hash format: the password itself")
