@@ -18,7 +18,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.profile import Endpoint
-from dynaguard.scan.session import Credential, build_body, read_credential
+from dynaguard.scan.session import Credential, read_credential
 
 ROLES = ("login", "refresh", "me")
 
@@ -56,10 +56,7 @@ async def _probes(ctx: CheckContext, role: str, endpoint: Endpoint, origin: str,
                                         headers={"Origin": origin, **credential.headers()})
         probes.append(Probe.of("request", origin, simple))
     elif role == "login":
-        account = await ctx.accounts.get(0)
-        simple = await ctx.http.request(endpoint.method, endpoint.path, headers={
-            "Origin": origin}, **build_body(endpoint, identifier=account.identifier,
-                                            password=account.password))
+        simple = await ctx.accounts.login(await ctx.accounts.get(0), headers={"Origin": origin})
         probes.append(Probe.of("request", origin, simple))
     return probes
 
