@@ -44,7 +44,6 @@ class ScanRow:
     grade: str
     failed_checks: int
     checks: int
-    exit_code: int
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,7 @@ def _scan(label: str, base: str, extra: list[str], env: dict[str, str]) -> ScanR
         target=label, command=shown, wall_s=wall,
         duration_s=float(report["duration_s"]), requests=int(report["requests"]),
         score=int(report["score"]), grade=str(report["grade"]),
-        failed_checks=sum(c["status"] == "failed" for c in checks), checks=len(checks),
-        exit_code=done.returncode)
+        failed_checks=sum(c["status"] == "failed" for c in checks), checks=len(checks))
 
 
 def measure_scanner(work: Path, *, quick: bool) -> ScanFigures:

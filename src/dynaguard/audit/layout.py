@@ -19,7 +19,6 @@ from dynaguard.store.codec import decode_item
 __all__ = ["HASHED_KEY_KINDS", "TOKEN_KINDS", "dynaguard_model", "is_digest", "key_strings",
            "schema_problems"]
 
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 DIGEST_HEX = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")
 # Kinds whose key carries the token itself (a digest of it, when done right).
 HASHED_KEY_KINDS = frozenset({"REFRESH", "TOKEN", "MFATICKET", "RESET", "VERIFY",

@@ -103,9 +103,8 @@ def create_dashboard(history: History) -> FastAPI:
         scans = history.scans(url, CHART_SCANS)
         if not scans:
             return not_found("no scans of this target")
-        latest = history.get(scans[0].id)
         return page("target.html.j2", title=url, target=url, scans=scans,
-                    chart=chart(list(reversed(scans))), latest=latest)
+                    chart=chart(list(reversed(scans))))
 
     @app.get("/scans/{scan_id}", response_class=HTMLResponse)
     def scan(scan_id: int, group: Grouping = Grouping.CWE) -> HTMLResponse:
