@@ -144,3 +144,28 @@ async def test_brute_force_counts_a_felt_slowdown_as_a_defence(
     assert outcome.status is expected, outcome.detail
     if expected is CheckStatus.PASSED:
         assert "slowed down" in outcome.detail
+
+
+async def test_objects_anyone_may_create_are_not_reported_as_missing_authentication(
+        serve: Serve) -> None:
+    """A paste service: anyone creates and reads pastes, by design. With no credentials
+    needed to create, an object read without them is no finding."""
+    app = create_vuln_app({"no_throttle"})
+    pastes: dict[str, str] = {}
+
+    @app.post("/api/pastes", status_code=201)
+    def create_paste(body: dict[str, str]) -> dict[str, str]:
+        paste_id = f"p{len(pastes) + 1}"
+        pastes[paste_id] = body.get("text", "")
+        return {"id": paste_id}
+
+    @app.get("/api/pastes/{paste_id}")
+    def read_paste(paste_id: str) -> dict[str, str]:
+        return {"id": paste_id, "text": pastes.get(paste_id, "")}
+
+    url = serve(app)
+    result = await run_scan(ScanConfig(url, checks=("auth.object_without_credentials",),
+                                       seed=7))
+    (outcome,) = result.checks
+    assert outcome.status is CheckStatus.SKIPPED, outcome.detail
+    assert result.findings == ()

@@ -27,11 +27,15 @@ ONE_ID = re.compile(r"^(?P<base>/.*)/\{[^}/]+\}$")
 
 def _probes(ctx: CheckContext) -> list[tuple[Operation, Operation]]:
     """(create, act on one) pairs: ``POST /things`` and ``VERB /things/{id}``, reads first,
-    deletions last."""
+    deletions last. Only where creating needs credentials (the objects are someone's, not
+    public by design) and the operation is not declared public in the profile."""
+    protected, public = set(ctx.profile.protected), set(ctx.profile.public)
     creates = {op.path: op for op in ctx.surface.operations
-               if op.method == "POST" and not op.has_path_params}
+               if op.method == "POST" and not op.has_path_params
+               and (op.secured or op.label in protected)}
     pairs = [(creates[m["base"]], op) for op in ctx.surface.operations
-             if (m := ONE_ID.match(op.path)) and m["base"] in creates]
+             if (m := ONE_ID.match(op.path)) and m["base"] in creates
+             and op.label not in public]
     order = {"GET": 0, "PUT": 1, "PATCH": 1, "POST": 1, "DELETE": 2}
     return sorted(pairs, key=lambda p: order.get(p[1].method, 1))[:MAX_PROBES]
 
@@ -63,7 +67,8 @@ async def _probe(ctx: CheckContext, create: Operation, op: Operation,
 async def object_without_credentials(ctx: CheckContext) -> Outcome:
     pairs = _probes(ctx)
     if not pairs:
-        raise Skip("no create/act-by-id operation pair found in the spec")
+        raise Skip("no create/act-by-id operation pair found in the spec (creating must "
+                   "need credentials)")
     try:
         account = await ctx.accounts.owned()  # the scanner's own objects, not a lent account's
     except Skip:
