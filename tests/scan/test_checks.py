@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -168,4 +169,35 @@ async def test_objects_anyone_may_create_are_not_reported_as_missing_authenticat
                                        seed=7))
     (outcome,) = result.checks
     assert outcome.status is CheckStatus.SKIPPED, outcome.detail
+    assert result.findings == ()
+
+
+class _Preference:
+    """Wraps a target: its login answer also sets a preference cookie, without flags."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/login":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_cookie(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"set-cookie", b"lang=en; Path=/")]}
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
+
+
+async def test_a_preference_cookie_is_not_judged_as_a_session_cookie(serve: Serve) -> None:
+    """A bearer-token API that also sets ``lang=en`` at login has no cookie session: the
+    flags of that cookie are nobody's session."""
+    url = serve(_Preference(create_vuln_app({"no_throttle"})))
+    result = await run_scan(ScanConfig(url, checks=("session.cookie_flags",), seed=7))
+    (outcome,) = result.checks
+    assert outcome.status is CheckStatus.SKIPPED, outcome.detail
+    assert "lang: not a session cookie" in outcome.detail
     assert result.findings == ()

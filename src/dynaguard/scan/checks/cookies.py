@@ -8,6 +8,7 @@ missing flag there is reported, at a lower severity and with that said.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -17,10 +18,15 @@ from dynaguard.scan.config import is_loopback
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
-from dynaguard.scan.session import build_body, read_credential
+from dynaguard.scan.session import Credential, build_body, read_credential
 
 # Double-submit CSRF tokens are meant to be read by page script: HttpOnly would break them.
 SCRIPT_READABLE = ("csrf", "xsrf")
+# Cookies judged as carrying a session: by name, or by a value long enough to be an id or
+# a token; a preference such as ``lang=en`` or ``theme=dark`` set at login is not one.
+SESSION_NAME = re.compile(r"sess|sid|token|auth|jwt|refresh|remember|login|user|csrf|xsrf",
+                          re.IGNORECASE)
+SESSION_VALUE_LENGTH = 20
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,15 @@ async def _set_cookies(ctx: CheckContext) -> list[tuple[str, httpx.Response]]:
 async def cookie_flags(ctx: CheckContext) -> Outcome:
     findings: list[Finding] = []
     judged: list[str] = []
+    others: set[str] = set()
     seen: set[tuple[str, str]] = set()
     for label, response in await _set_cookies(ctx):
         for header in response.headers.get_list("set-cookie"):
             cookie = SetCookie.parse(header)
             if cookie is None or cookie.deletes:
+                continue
+            if not _carries_session(cookie, read_credential(response, ctx.profile.session)):
+                others.add(cookie.name)
                 continue
             judged.append(cookie.name)
             for flag, severity, cwe, note in _weaknesses(cookie, ctx.http.target):
@@ -111,9 +121,19 @@ async def cookie_flags(ctx: CheckContext) -> Outcome:
                     "attributes": sorted(cookie.attributes)},
                     title=f"Session cookie without {flag}", severity=severity, cwe=(cwe,),
                     confidence=Confidence.CERTAIN))
+    unjudged = f" ({', '.join(sorted(others))}: not a session cookie, not judged)" \
+        if others else ""
     if not judged:
-        raise Skip("login and refresh set no cookie: no cookie session to judge")
+        raise Skip(f"login and refresh set no session cookie: none to judge{unjudged}")
     names = ", ".join(sorted(set(judged)))
     if findings:
-        return failed(f"{len(findings)} missing flag(s) on {names}", *findings)
-    return passed(f"{names}: HttpOnly, Secure and SameSite all set")
+        return failed(f"{len(findings)} missing flag(s) on {names}{unjudged}", *findings)
+    return passed(f"{names}: HttpOnly, Secure and SameSite all set{unjudged}")
+
+
+def _carries_session(cookie: SetCookie, credential: Credential | None) -> bool:
+    """Is this a cookie a session rides in: a session-like name, the token or refresh
+    token the same answer hands out, or a value long enough to be an id?"""
+    tokens = {credential.token, credential.refresh_token} if credential is not None else set()
+    return (SESSION_NAME.search(cookie.name) is not None or cookie.value in tokens
+            or len(cookie.value) >= SESSION_VALUE_LENGTH)
