@@ -33,12 +33,23 @@ MFA_WORDS = frozenset({"mfa", "2fa", "totp", "otp", "webauthn", "passkey", "pass
 USER_BY_ID = re.compile(r"/(?:users|accounts|members|customers)/\{(?P<name>[^}/]+)\}(?:/[^{}]*)?$")
 
 
+# Reasons that are the scanner's guess from what an operation does, not the target's word.
+GUESSES = ("lists ", "deletes an account")
+
+
 @dataclass(frozen=True)
 class AdminOperation:
     """An operation that looks administrative, and why it was taken for one."""
 
     op: Operation
     reasons: tuple[str, ...]
+
+    @property
+    def named_admin(self) -> bool:
+        """The target itself calls it administrative (a path word, tag, operationId or
+        scope), not only the scanner's guess from what it does (lists users, deletes an
+        account by id)."""
+        return any(not r.startswith(GUESSES) for r in self.reasons)
 
 
 def is_admin_scope(scope: str) -> bool:

@@ -85,6 +85,12 @@ async def _ordinary(ctx: CheckContext) -> tuple[Account, Credential, Confidence]
 
 
 
+def _judged(candidate: AdminOperation, confidence: Confidence) -> Confidence:
+    """Only tentative when the operation was taken for an administrative one by guess: a
+    user directory may be open to every signed-in account by design."""
+    return confidence if candidate.named_admin else Confidence.TENTATIVE
+
+
 async def _reads(ctx: CheckContext, reads: list[AdminOperation], credential: Credential,
                  confidence: Confidence) -> tuple[int, list[Finding]]:
     tried, findings = 0, []
@@ -99,7 +105,7 @@ async def _reads(ctx: CheckContext, reads: list[AdminOperation], credential: Cre
             findings.append(ctx.finding(op.label, {
                 "why_admin": list(candidate.reasons), "caller": "ordinary account",
                 "status": answer.status_code, "anonymous_status": anonymous.status_code,
-                "body_bytes": len(answer.content)}, confidence=confidence))
+                "body_bytes": len(answer.content)}, confidence=_judged(candidate, confidence)))
     return tried, findings
 
 
@@ -126,7 +132,7 @@ async def _writes(ctx: CheckContext, writes: list[AdminOperation], credential: C
             findings.append(ctx.finding(op.label, {
                 "why_admin": list(candidate.reasons), "caller": "ordinary account",
                 "aimed_at": "another account the scanner registered for this",
-                "status": answer.status_code}, confidence=confidence))
+                "status": answer.status_code}, confidence=_judged(candidate, confidence)))
     return tried, findings
 
 
