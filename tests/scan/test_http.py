@@ -38,8 +38,10 @@ async def test_loopback_helpers_must_be_allowed_explicitly() -> None:
     http = _http()
     with pytest.raises(OffTarget):
         await http.request("GET", "http://127.0.0.1:9999/jwks.json")
-    http.allow("http://127.0.0.1:9999")
-    assert (await http.request("GET", "http://127.0.0.1:9999/jwks.json")).status_code == 200
+    with http.allowing("http://127.0.0.1:9999"):
+        assert (await http.request("GET", "http://127.0.0.1:9999/jwks.json")).status_code == 200
+    with pytest.raises(OffTarget):  # and only while it runs
+        await http.request("GET", "http://127.0.0.1:9999/jwks.json")
     await http.aclose()
 
 

@@ -111,9 +111,16 @@ class ScanHTTP:
             headers={"User-Agent": USER_AGENT},
         )
 
-    def allow(self, url: str) -> None:
-        """Also allow the origin of ``url``: only for loopback helpers the scan starts."""
-        self.allowed.add(origin_of(url))
+    @contextmanager
+    def allowing(self, url: str) -> Iterator[None]:
+        """Also allow the origin of ``url`` inside the block: only for loopback helpers the
+        scan starts, for as long as they run."""
+        origin = origin_of(url)
+        self.allowed.add(origin)
+        try:
+            yield
+        finally:
+            self.allowed.discard(origin)
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on the target (paths from the spec keep the base path)."""

@@ -28,7 +28,7 @@ from dynaguard.scan.findings import Confidence, Severity
 from dynaguard.scan.http import origin_of
 from dynaguard.scan.jwtkit import Jwt, hmac_token
 from dynaguard.scan.keyhost import KeyHost, ScannerKey
-from dynaguard.scan.session import Credential
+from dynaguard.scan.session import Credential, json_or_none
 
 __all__ = ["key_encodings", "published_keys"]
 
@@ -67,12 +67,7 @@ def _confidence(masked: bool) -> Confidence:
 
 async def _json(ctx: CheckContext, path: str) -> Any:
     response = await ctx.http.request("GET", path)
-    if not response.is_success:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    return json_or_none(response) if response.is_success else None
 
 
 async def published_keys(ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
@@ -203,8 +198,7 @@ async def header_key_injection(ctx: CheckContext) -> Outcome:
         "/ready": ("text/plain", b"ok"),
     }
     async with KeyHost(documents) as host:
-        ctx.http.allow(host.base_url)  # the scanner's own helper, for this check only
-        try:
+        with ctx.http.allowing(host.base_url):  # the scanner's own helper, for this check
             if not (await ctx.http.request("GET", host.url("/ready"))).is_success:
                 raise Skip("the scanner's loopback key host did not answer")
             control = {"kid": key.kid, "jku": host.url("/jku/jwks.json")}
@@ -213,8 +207,6 @@ async def header_key_injection(ctx: CheckContext) -> Outcome:
             accepted = await _header_probes(ctx, credential, token, key, host)
             fetched = {"jku": "/jku/jwks.json" in host.fetched,
                        "x5u": "/x5u/cert.pem" in host.fetched}
-        finally:
-            ctx.http.allowed.discard(origin_of(host.base_url))
     me = ctx.accounts.endpoint("me")
     evidence = {"accepted": [name for name, ok in accepted.items() if ok],
                 "target_fetched": fetched, "key_host": "scanner loopback (127.0.0.1)",
