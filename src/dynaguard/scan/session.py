@@ -9,7 +9,7 @@ import httpx
 
 from dynaguard.scan.profile import Endpoint, SessionStyle
 
-__all__ = ["Credential", "build_body", "read_credential"]
+__all__ = ["Credential", "build_body", "json_or_none", "read_credential"]
 
 TOKEN_NAMES = ("access_token", "accessToken", "token", "jwt", "id_token", "auth_token",
                "authToken", "data.access_token", "data.token")
@@ -43,7 +43,8 @@ def _dig(data: Any, dotted: str) -> Any:
     return data
 
 
-def _json(response: httpx.Response) -> Any:
+def json_or_none(response: httpx.Response) -> Any:
+    """An answer's JSON body, or None when it has none (what a target sends is data)."""
     try:
         return response.json()
     except ValueError:
@@ -76,7 +77,7 @@ def _token(response: httpx.Response, body: Any, style: SessionStyle) -> str | No
 
 def read_credential(response: httpx.Response, style: SessionStyle) -> Credential | None:
     """The session a successful login answer hands out, or None when there is none."""
-    body = _json(response)
+    body = json_or_none(response)
     refresh = _refresh_token(body, style)
     token = _token(response, body, style)
     if token is not None:

@@ -10,7 +10,6 @@ never sent. Both lists are bounded.
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import quote
 
 from dynaguard.scan.accounts import Account
@@ -22,7 +21,7 @@ from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
 from dynaguard.scan.privileged import AdminOperation, admin_operations, is_admin_scope, user_target
-from dynaguard.scan.session import Credential
+from dynaguard.scan.session import Credential, json_or_none
 
 __all__ = ["account_id", "granted_scopes"]
 
@@ -53,10 +52,7 @@ async def account_id(ctx: CheckContext, credential: Credential) -> str | None:
     me = ctx.profile.endpoint("me")
     if me is not None:
         response = await ctx.http.request(me.method, me.path, headers=credential.headers())
-        try:
-            body: Any = response.json() if response.is_success else None
-        except ValueError:
-            body = None
+        body = json_or_none(response) if response.is_success else None
         if isinstance(body, dict):
             for name in ID_FIELDS:
                 value = body.get(name)

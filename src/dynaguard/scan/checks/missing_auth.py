@@ -29,7 +29,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.discovery import SENSITIVE_WORDS, Operation
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
-from dynaguard.scan.session import Credential
+from dynaguard.scan.session import Credential, json_or_none
 
 __all__ = ["created_id", "example_body", "example_for"]
 
@@ -137,17 +137,11 @@ def _id_in(data: Any) -> str | None:
     return None
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
 
 def created_id(response: httpx.Response) -> str | None:
     """The id of the object a create operation answered with (``id``, ``uuid``, ``_id``
     or any field ending in ``id``), if its JSON body names one."""
-    return _id_in(_json(response))
+    return _id_in(json_or_none(response))
 
 
 class _Objects:
@@ -173,7 +167,7 @@ class _Objects:
             self.made += 1
             made = await _send(self.ctx, create, credential=self.credential)
             if made.is_success:
-                return _id_in(_json(made))
+                return _id_in(json_or_none(made))
         return None
 
 

@@ -24,7 +24,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
 from dynaguard.scan.mailbox import extract_token
-from dynaguard.scan.session import build_body
+from dynaguard.scan.session import build_body, json_or_none
 from dynaguard.scan.token_strength import MIN_BITS, assess_tokens
 
 __all__ = ["stated_lifetime"]
@@ -70,17 +70,11 @@ def _strings(data: Any, path: str = "") -> list[tuple[str, str]]:
     return [(path, data)] if isinstance(data, str) else []
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
 
 def tokens_in_answer(response: httpx.Response) -> list[tuple[str, str]]:
     """(field, value) pairs of the answer that look like a secret token: a token-like
     field name and a value with a digit or of 20 characters and more."""
-    return [(key, value) for key, value in _strings(_json(response))
+    return [(key, value) for key, value in _strings(json_or_none(response))
             if _TOKEN_KEY.search(key.rsplit(".", 1)[-1]) and _TOKEN_VALUE.match(value)
             and (any(c.isdigit() for c in value) or len(value) >= 20)]
 
@@ -234,7 +228,7 @@ async def token_reuse(ctx: CheckContext) -> Outcome:
 
 
 def _lifetime(issued: Issued) -> tuple[float | None, str]:
-    body = _json(issued.response)
+    body = json_or_none(issued.response)
     if isinstance(body, dict):
         for key in _LIFETIME_KEYS:
             value = body.get(key)
