@@ -110,8 +110,9 @@ class LabStore:
         return await self._get(f"USER#{user_id}", "PROFILE")
 
     async def put_decoy(self, item: RawItem) -> None:
-        """Store the decoy account (no email claims it, so no login can reach it)."""
-        await self._put(item)
+        """Store the decoy account (no email claims it, so no login can reach it), out of
+        the user listing's index."""
+        await self._put({**item, "gsi1pk": _s("DECOY")})
 
     async def list_users(self) -> list[RawItem]:
         page = await self.db.call(
@@ -119,7 +120,7 @@ class LabStore:
             KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": _s("USERS")},
         )
         items: list[RawItem] = page.get("Items", [])
-        return [item for item in items if item.get("id") != _s(DECOY_USER_ID)]
+        return items
 
     async def confirm_email(self, user_id: str) -> None:
         await self._update(f"USER#{user_id}", "PROFILE", "SET email_confirmed = :t",
