@@ -61,6 +61,7 @@ async def test_admin_with_a_second_factor_gets_in_when_safe(open_lab: OpenLab) -
                                    headers=bearer(verified.json()["access_token"]))
         assert users.status_code == 200
         assert ADMIN_EMAIL in users.text
+        assert "decoy" not in users.text  # the decoy account is nobody's to list
 
 
 async def test_safe_mfa_codes_are_throttled(open_lab: OpenLab) -> None:
