@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+from typing import Any
+
 import pyotp
 import pytest
 
+from dynaguard.guard.mail import build_message
 from dynaguard.lab.seed import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP_SECRET
 from tests.conftest import TEST_PASSWORD
-from tests.lab.conftest import OpenLab, bearer
+from tests.lab.conftest import LabClient, OpenLab, bearer
 
 # With every flaw on, tokens are signed with a 6-byte key; PyJWT rightly warns about it.
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
@@ -110,3 +114,34 @@ async def test_safe_errors_say_nothing_about_the_input(open_lab: OpenLab) -> Non
         r = await t.client.post("/auth/register",
                                 json={"email": "a@example.com", "password": 123456789})
         assert "123456789" in r.text
+
+
+async def _reset_tokens(t: LabClient) -> int:
+    db = t.lab.store.db
+    found = await db.client.scan(TableName=db.table, Select="COUNT", FilterExpression="sk = :k",
+                                 ExpressionAttributeValues={":k": {"S": "RESET"}})
+    return int(found["Count"])
+
+
+async def test_safe_forgot_leaves_the_same_work_behind_for_an_unknown_email(
+        open_lab: OpenLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work an answer leaves behind slows the next request on the connection, so the safe
+    forgot stores a token and composes a letter for an unknown email too; only the owner
+    is mailed."""
+    composed: list[str] = []
+
+    def counting(sender: str, to: str, *args: Any, **kwargs: Any) -> EmailMessage:
+        composed.append(to)
+        return build_message(sender, to, *args, **kwargs)
+
+    async with open_lab("none") as t:
+        email = await t.register()
+        monkeypatch.setattr("dynaguard.lab.state.build_message", counting)
+        for address in (email, "nobody@example.com"):
+            before = await _reset_tokens(t)
+            answer = await t.client.post("/auth/password/forgot", json={"email": address})
+            assert (answer.status_code, answer.json()) == (202, {"status": "accepted"})
+            assert await _reset_tokens(t) == before + 1
+        assert composed == [email, "nobody@example.com"]
+        assert t.mails_to("nobody@example.com") == []
+        assert len(t.mails_to(email)) == 2  # the verification, then the reset
