@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from email.message import EmailMessage
+from typing import Any
 
+import pytest
+
+from dynaguard.guard.mail import build_message
 from dynaguard.guard.tokens import hash_token
 from dynaguard.settings import Settings
 from dynaguard.store.schema import token_key
@@ -51,6 +56,28 @@ async def test_forgot_answers_alike_for_every_address(
     assert len(await harness.mails_to(existing.email)) == 1
     assert len(await harness.mails_to(unverified.email)) == 1
     assert await harness.mails_to(disabled.email, wait_s=0) == []
+    assert await harness.mails_to("nobody@example.com", wait_s=0) == []
+
+
+async def test_forgot_composes_a_letter_for_every_address(
+    harness: Harness, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work a forgot leaves behind slows the next request, so every address gets a letter
+    composed, whether or not it is delivered."""
+    composed: list[str] = []
+
+    def counting(sender: str, to: str, *args: Any, **kwargs: Any) -> EmailMessage:
+        composed.append(to)
+        return build_message(sender, to, *args, **kwargs)
+
+    monkeypatch.setattr("dynaguard.guard.services.build_message", counting)
+    existing, disabled = await make_user(), await make_user(enabled=False)
+    addresses = [existing.email, disabled.email, "nobody@example.com"]
+    for email in addresses:
+        r = await harness.client.post("/auth/password/forgot", json={"email": email})
+        assert r.status_code == 202
+        await harness.svc.drain_mail()  # the background task composes after the answer
+    assert composed == addresses
     assert await harness.mails_to("nobody@example.com", wait_s=0) == []
 
 

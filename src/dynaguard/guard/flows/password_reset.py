@@ -6,7 +6,8 @@ Security-sensitive, and easy to weaken by accident:
   storing the token and mailing happen in a background task that costs the same round
   trips and writes either way: for an unknown or disabled address a token is stored for
   an id no account has (it can reset nothing and expires with the others), and the
-  letter is rendered; it is only not delivered (we never mail strangers on request).
+  letter is rendered and composed; it is only not delivered (we never mail strangers on
+  request). Work left behind by one answer slows the next request, so it must be equal too.
 - Tokens carry 256 bits from ``secrets``; only their SHA-256 hash is stored. Only the
   account's newest token is honoured (the ``RESET`` item names it), and only while the
   credentials version it was issued under is current: a newer request, a password
@@ -82,8 +83,8 @@ async def _issue_reset_token(svc: Services, attempt: Attempt, address: str) -> N
     except (StoreError, TransactionCancelled):
         log.error("password_reset_not_issued")
         return
-    if owner is not None:
-        svc.post_mail(email, letter.subject, letter.text, letter.html)
+    # Strangers are never mailed on request; their letter is composed all the same.
+    svc.post_mail(email, letter.subject, letter.text, letter.html, deliver=owner is not None)
 
 
 def _reset_attempt(address: str) -> Attempt:
