@@ -4,6 +4,9 @@ compare the report with the verdicts established by hand in its ``expected.toml`
 Each target is a directory beside this module holding ``app.py`` (run with the corpus'
 own interpreter, ``--port P --data DIR``), ``expected.toml`` and ``EXPECTED.md`` (the
 evidence), and, for a target without an API description, the profile a user would write.
+An ``assisted.toml`` is what a user could add for what the scanner misses there today; the
+test never uses it, ``bench/corpus.py`` scans with it too, to tell missing discovery from
+missing checks.
 The test suite (``test_corpus.py``) and ``bench/corpus.py`` both use what is here.
 """
 
@@ -49,6 +52,7 @@ class Expectation:
     cwe_present: tuple[int, ...]
     cwe_absent: tuple[int, ...]
     profile: Path | None
+    assisted: Path | None
 
     @property
     def app(self) -> Path:
@@ -65,7 +69,8 @@ def load(name: str) -> Expectation:
         must_not_find=dict(raw.get("must_not_find", {})),
         unreached=dict(raw.get("unreached", {})),
         cwe_present=tuple(raw["cwe"]["present"]), cwe_absent=tuple(raw["cwe"]["absent"]),
-        profile=directory / profile if profile else None)
+        profile=directory / profile if profile else None,
+        assisted=directory / "assisted.toml" if (directory / "assisted.toml").exists() else None)
 
 
 @contextlib.contextmanager
@@ -101,13 +106,16 @@ def running(expectation: Expectation, python: Path, data: Path) -> Iterator[str]
         log.close()
 
 
-def scan(expectation: Expectation, base: str, out: Path) -> dict[str, Any]:
-    """``dynaguard scan`` as a user runs it (its own process), the JSON report parsed."""
+def scan(expectation: Expectation, base: str, out: Path,
+         profile: Path | None = None) -> dict[str, Any]:
+    """``dynaguard scan`` as a user runs it (its own process), the JSON report parsed;
+    ``profile`` replaces the target's own (e.g. its ``assisted.toml``)."""
     command = [str(Path(sys.executable).with_name("dynaguard")), "scan", base, "--register",
                "--format", "json", "--output", str(out), "--quiet", "--no-history",
                "--budget", str(SCAN_BUDGET)]
-    if expectation.profile is not None:
-        command += ["--profile", str(expectation.profile)]
+    profile = profile or expectation.profile
+    if profile is not None:
+        command += ["--profile", str(profile)]
     done = subprocess.run(command, capture_output=True, text=True,  # noqa: S603
                           timeout=SCAN_TIMEOUT_S, check=False)
     if done.returncode not in (0, 1) or not out.exists():
