@@ -15,9 +15,6 @@ import pytest
 
 from dynaguard.scan.checks import registry
 from tests.targets.corpus import TARGETS, Comparison, compare, load, running, scan
-from tests.targets.environment import targets_python
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # Where the scanner falls short today, per target (measured; bench/corpus.py prints it).
 KNOWN_SHORT: dict[str, str] = {
@@ -34,11 +31,6 @@ KNOWN_SHORT: dict[str, str] = {
         "sensitive operation without authentication (medium)"),
 }
 
-
-@pytest.fixture(scope="session")
-def corpus_python() -> Path:
-    """The corpus' own interpreter (``.venv-targets``, built on first use)."""
-    return targets_python(ROOT)
 
 
 def _describe(result: Comparison) -> str:
@@ -59,7 +51,7 @@ def test_expectations_name_real_checks_once(name: str) -> None:
     assert set(named) <= known, set(named) - known
     assert len(named) == len(set(named))
     assert expectation.must_find, "a corpus target without a flaw to find tests no recall"
-    assert (ROOT / "tests" / "targets" / name / "EXPECTED.md").exists()
+    assert (expectation.directory / "EXPECTED.md").exists()
 
 
 @pytest.mark.parametrize("name", [

@@ -17,16 +17,10 @@ import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
 from tests.targets.corpus import load, running
-from tests.targets.environment import targets_python
 
-ROOT = Path(__file__).resolve().parents[2]
 STRONG = "quiet-harbor-lantern-97"
 OTHER = "second-harbor-lantern-98"
 
-
-@pytest.fixture(scope="session")
-def corpus_python() -> Path:
-    return targets_python(ROOT)
 
 
 def _claims(token: str) -> dict[str, object]:
