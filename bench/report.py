@@ -1,7 +1,9 @@
 """Render the figures of a bench run as docs/benchmarks.md (and the same text on stdout).
 
-Everything above the marked block comes from this run. The marked block at the end holds
-figures of scripts run separately (e.g. ``bench/lambda_import.py``) and is kept as found.
+Everything above the marked blocks comes from this run. The marked blocks at the end are
+kept as found: the corpus section, which ``bench/corpus.py --write`` replaces on its own
+(``write_section``), and the figures of scripts run separately (e.g.
+``bench/lambda_import.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ if TYPE_CHECKING:
     from bench.run import Figures
     from bench.scanner import ScanFigures
 
-__all__ = ["write_report"]
+__all__ = ["CORPUS_BEGIN", "CORPUS_END", "write_report", "write_section"]
 
+CORPUS_BEGIN = "<!-- corpus:begin -->"
+CORPUS_END = "<!-- corpus:end -->"
 SEPARATE_BEGIN = "<!-- separate:begin -->"
 SEPARATE_END = "<!-- separate:end -->"
 # Earlier reports kept a hand-filled scanner block; its separately measured part survives.
@@ -204,6 +208,7 @@ def render(fig: Figures, machine: dict[str, str], elapsed_s: float) -> str:
         "./dev bench               # full run, ~10 minutes; writes this file",
         "./dev bench --quick       # shorter loops",
         "./dev bench --no-scanner  # the comparison with the peer only, ~3 minutes",
+        ".venv/bin/python -m bench.corpus --write  # the corpus section, ~2 minutes",
         "```",
         "",
     ]
@@ -221,10 +226,35 @@ def _separate_block(old: str) -> str:
     return ""
 
 
+def _block(old: str, begin: str, end: str) -> str:
+    found = re.search(re.escape(begin) + ".*?" + re.escape(end), old, re.S)
+    return found.group(0) if found else ""
+
+
+def write_section(out: Path, begin: str, end: str, body: str) -> str:
+    """Replace the block between ``begin`` and ``end`` in ``out`` with ``body`` (or add it
+    before the separately measured block); everything else is kept. Returns the text."""
+    old = out.read_text() if out.exists() else ""
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    if _block(old, begin, end):
+        text = old.replace(_block(old, begin, end), block)
+    elif SEPARATE_BEGIN in old:
+        text = old.replace(SEPARATE_BEGIN, block + "\n\n" + SEPARATE_BEGIN, 1)
+    else:
+        text = old.rstrip() + "\n\n" + block + "\n"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    return text
+
+
 def write_report(fig: Figures, machine: dict[str, str], out: Path, elapsed_s: float) -> str:
-    """Write ``out``, keeping its block of separately measured figures; returns the text."""
-    separate = _separate_block(out.read_text()) if out.exists() else ""
-    text = render(fig, machine, elapsed_s) + ("\n" + separate + "\n" if separate else "")
+    """Write ``out``, keeping its corpus section and its block of separately measured
+    figures; returns the text."""
+    old = out.read_text() if out.exists() else ""
+    separate = _separate_block(old)
+    corpus = _block(old, CORPUS_BEGIN, CORPUS_END)
+    text = render(fig, machine, elapsed_s) + "".join(
+        "\n" + block + "\n" for block in (corpus, separate) if block)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return text
