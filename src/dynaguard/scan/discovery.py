@@ -16,11 +16,10 @@ import httpx
 
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.profile import Accounts, Endpoint, Profile, SessionStyle
+from dynaguard.scan.spec_locations import SPEC_PATHS, fetch_spec
 
-__all__ = ["SPEC_PATHS", "Operation", "Surface", "discover", "parse_spec"]
+__all__ = ["SPEC_PATHS", "Operation", "Surface", "discover", "fetch_spec", "parse_spec"]
 
-SPEC_PATHS = ("/openapi.json", "/docs/openapi.json", "/api/openapi.json", "/swagger.json",
-              "/v3/api-docs")
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 IDENTIFIER_FIELDS = ("email", "username", "user_name", "userName", "login", "identifier",
@@ -231,21 +230,6 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
     if "login" in found and found["login"].identifier:
         kind = "email" if "mail" in found["login"].identifier.lower() else "username"
     return Profile(endpoints=found, session=send, accounts=Accounts(identifier=kind))
-
-
-async def fetch_spec(http: ScanHTTP) -> tuple[str, dict[str, Any]] | None:
-    """The first OpenAPI document found at a conventional path, or None."""
-    for path in SPEC_PATHS:
-        response = await http.request("GET", path)
-        if response.status_code != 200:
-            continue
-        try:
-            spec = response.json()
-        except ValueError:
-            continue
-        if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
-            return path, spec
-    return None
 
 
 async def discover(http: ScanHTTP, given: Profile | None = None) -> Surface:
