@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from dynaguard.scan.form_login import discover_forms
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.profile import Accounts, Endpoint, Profile, SessionStyle
 from dynaguard.scan.spec_locations import SPEC_PATHS, fetch_spec
@@ -233,15 +234,25 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
 
 
 async def discover(http: ScanHTTP, given: Profile | None = None) -> Surface:
-    """Discover the surface and lay the given profile over it."""
+    """Discover the surface and lay the given profile over it: the API document's, and a
+    sign-in form's when the document has no login (or there is no document)."""
     try:
         fetched = await fetch_spec(http)
     except httpx.HTTPError:
         fetched = None
-    if fetched is None:
+    operations: list[Operation] = []
+    found, spec_url = None, None
+    if fetched is not None:
+        spec_path, spec = fetched
+        operations, send, token_urls = parse_spec(spec)
+        found = profile_from_operations(operations, send, token_urls)
+        spec_url = http.url(spec_path)
+    if (found is None or found.endpoint("login") is None) and \
+            (given is None or given.endpoint("login") is None):
+        forms = await discover_forms(http)
+        if forms is not None:
+            found = forms if found is None else forms.merged_over(found)
+    if found is None:
         return Surface(profile=given or Profile())
-    spec_path, spec = fetched
-    operations, send, token_urls = parse_spec(spec)
-    found = profile_from_operations(operations, send, token_urls)
     profile = given.merged_over(found) if given is not None else found
-    return Surface(profile=profile, operations=tuple(operations), spec_url=http.url(spec_path))
+    return Surface(profile=profile, operations=tuple(operations), spec_url=spec_url)
