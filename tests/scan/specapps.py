@@ -122,10 +122,12 @@ class _Hiding:
         await self.app(scope, receive, send)
 
 
-def create_relocated_docs_app(spec_at: str, *, page: str | None = None) -> ASGIApp:
+def create_relocated_docs_app(spec_at: str, *, page: str | None = None,
+                              hits: list[str] | None = None) -> ASGIApp:
     """The documents API (tests.scan.docsapp) with its spec only at ``spec_at`` (YAML when
     the path says ``yaml`` or ends with a slash, else JSON), and, with ``page``
-    (``swagger-ui`` or ``redoc``), a documentation page at ``/docs`` linking to it."""
+    (``swagger-ui`` or ``redoc``), a documentation page at ``/docs`` linking to it.
+    Each request for the spec is noted in ``hits``."""
     inner = create_docs_app()
     document: dict[str, Any] = inner.openapi()
     as_yaml = "yaml" in spec_at or spec_at.endswith("/")
@@ -137,6 +139,8 @@ def create_relocated_docs_app(spec_at: str, *, page: str | None = None) -> ASGIA
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if path == spec_at:
+            if hits is not None:
+                hits.append(path)
             await Response(text, media_type=media)(scope, receive, send)
         elif path == "/docs" and template is not None:
             await HTMLResponse(template.replace("{spec}", spec_at))(scope, receive, send)

@@ -12,6 +12,7 @@ from dynaguard.scan.discovery import parse_spec, profile_from_operations
 from dynaguard.scan.engine import run_scan
 from dynaguard.scan.events import Event, SurfaceDiscovered
 from dynaguard.scan.findings import CheckStatus
+from dynaguard.scan.form_login import MAX_PAGES
 from dynaguard.scan.spec_locations import MAX_SPEC_REQUESTS, read_spec, spec_links
 from dynaguard.scan.swagger2 import to_openapi3
 from tests.scan.conftest import Serve
@@ -106,10 +107,21 @@ async def test_spec_found_away_from_the_default_path(serve: Serve, spec_at: str,
     assert statuses == {"enumeration.login_response": CheckStatus.PASSED}
 
 
+async def test_the_spec_is_fetched_once_per_scan(serve: Serve) -> None:
+    """Checks that read the document beyond its operations use the one discovery found:
+    a spec only a docs page links to is not searched for again."""
+    hits: list[str] = []
+    url = serve(create_relocated_docs_app("/internal/v1/api.yaml", page="swagger-ui",
+                                          hits=hits))
+    _, statuses, _ = await _scan(url, "access.bfla", "auth.single_factor_admin")
+    assert set(statuses.values()) == {CheckStatus.SKIPPED}
+    assert hits == ["/internal/v1/api.yaml"]
+
+
 async def test_no_spec_costs_a_bounded_search(serve: Serve) -> None:
     """Without any spec, discovery gives up after at most MAX_SPEC_REQUESTS requests."""
     url = serve(create_relocated_docs_app("/nowhere-the-scanner-looks.json"))
     surface, statuses, requests = await _scan(url, "enumeration.login_response")
     assert surface.spec_url is None
     assert statuses == {"enumeration.login_response": CheckStatus.SKIPPED}
-    assert requests <= MAX_SPEC_REQUESTS + 1 + 12  # the reachability probe, form search
+    assert requests <= MAX_SPEC_REQUESTS + 1 + MAX_PAGES  # reachability probe, form crawl

@@ -72,6 +72,8 @@ class Surface:
     profile: Profile
     operations: tuple[Operation, ...] = ()
     spec_url: str | None = None
+    # The API document (OpenAPI 3 shape) for checks that read more of it than operations.
+    spec: dict[str, Any] | None = field(default=None, compare=False)
 
 
 def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
@@ -241,7 +243,7 @@ async def discover(http: ScanHTTP, given: Profile | None = None) -> Surface:
     except httpx.HTTPError:
         fetched = None
     operations: list[Operation] = []
-    found, spec_url = None, None
+    found, spec_url, spec = None, None, None
     if fetched is not None:
         spec_path, spec = fetched
         operations, send, token_urls = parse_spec(spec)
@@ -255,4 +257,5 @@ async def discover(http: ScanHTTP, given: Profile | None = None) -> Surface:
     if found is None:
         return Surface(profile=given or Profile())
     profile = given.merged_over(found) if given is not None else found
-    return Surface(profile=profile, operations=tuple(operations), spec_url=spec_url)
+    return Surface(profile=profile, operations=tuple(operations), spec_url=spec_url,
+                   spec=spec)
