@@ -64,7 +64,7 @@ async def test_flawed_sign_in_page_is_reported(serve: Serve) -> None:
         "brute_force.login_throttling": CheckStatus.FAILED}
     by_check = {f.check: f for f in result.findings}
     assert by_check["session.cookie_flags"].evidence["missing"] == "HttpOnly"
-    assert by_check["session.fixation"].evidence["planted"] == "id of an earlier session"
+    assert by_check["session.fixation"].evidence["planted"] == "another account's session id"
     assert set(by_check["brute_force.login_throttling"].evidence["statuses"]) == {401}
 
 
