@@ -44,6 +44,22 @@ def test_swagger2_base_path_already_in_the_target_is_not_doubled() -> None:
     assert "/auth/login" in spec["paths"]
 
 
+def test_swagger2_oauth2_token_url_is_the_login() -> None:
+    """An OAuth2 password flow's full tokenUrl names the login operation by its path."""
+    doc = {**SWAGGER2, "securityDefinitions": {"oauth": {
+        "type": "oauth2", "flow": "password", "scopes": {},
+        "tokenUrl": "https://shop.example/api/v1/oauth/token"}},
+        "paths": {"/oauth/token": {"post": {"consumes": ["application/x-www-form-urlencoded"],
+                  "parameters": [{"name": "username", "in": "formData", "type": "string"},
+                                 {"name": "password", "in": "formData", "type": "string"}]}},
+                  "/orders": {"get": {"security": [{"oauth": []}]}}}}
+    operations, send, token_urls = parse_spec(to_openapi3(doc))
+    assert token_urls == ["/api/v1/oauth/token"]
+    login = profile_from_operations(operations, send, token_urls).endpoints["login"]
+    assert (login.label, login.body, login.identifier) == ("POST /api/v1/oauth/token", "form",
+                                                           "username")
+
+
 def _response(text: str, media: str = "application/yaml") -> httpx.Response:
     return httpx.Response(200, text=text, headers={"content-type": media},
                           request=httpx.Request("GET", "http://127.0.0.1/spec"))

@@ -11,6 +11,7 @@ to explode (YAML aliases nesting one node many times) is refused instead of expa
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = ["MAX_NODES", "SpecTooLarge", "is_swagger2", "to_openapi3"]
 
@@ -113,7 +114,7 @@ def _operation(doc: dict[str, Any], op: dict[str, Any],
     return out
 
 
-def _security_scheme(raw: Any) -> dict[str, Any]:
+def _security_scheme(raw: Any, mounted: str) -> dict[str, Any]:
     scheme = raw if isinstance(raw, dict) else {}
     kind = scheme.get("type")
     if kind == "basic":
@@ -129,9 +130,20 @@ def _security_scheme(raw: Any) -> dict[str, Any]:
         for key in ("tokenUrl", "authorizationUrl"):
             if key in scheme:
                 flow[key] = scheme[key]
+        # Swagger 2.0 writes a full URL; discovery matches the login by path on the target.
+        token_path = urlsplit(str(scheme.get("tokenUrl", ""))).path
+        if token_path:
+            flow["tokenUrl"] = _unmounted(token_path, mounted)
         return {"type": "oauth2",
                 "flows": {OAUTH_FLOWS.get(str(scheme.get("flow")), "password"): flow}}
     return dict(scheme)
+
+
+def _unmounted(path: str, mounted: str) -> str:
+    """``path`` less the part of it the scan's URL already has."""
+    if mounted and (path == mounted or path.startswith(mounted + "/")):
+        return path.removeprefix(mounted)
+    return path
 
 
 def _joined(base: str, path: str) -> str:
@@ -146,10 +158,8 @@ def to_openapi3(doc: dict[str, Any], *, mounted_at: str = "") -> dict[str, Any]:
     """
     walker = _Walker()
     doc = walker.rewrite(doc)
-    base = str(doc.get("basePath") or "").rstrip("/")
     mounted = mounted_at.rstrip("/")
-    if mounted and (base == mounted or base.startswith(mounted + "/")):
-        base = base.removeprefix(mounted)
+    base = _unmounted(str(doc.get("basePath") or "").rstrip("/"), mounted)
     paths: dict[str, Any] = {}
     for path, item in (doc.get("paths") or {}).items():
         if not isinstance(item, dict):
@@ -161,7 +171,8 @@ def to_openapi3(doc: dict[str, Any], *, mounted_at: str = "") -> dict[str, Any]:
     definitions = doc.get("securityDefinitions") or {}
     components: dict[str, Any] = {
         "schemas": doc.get("definitions") or {},
-        "securitySchemes": {str(k): _security_scheme(v) for k, v in definitions.items()},
+        "securitySchemes": {str(k): _security_scheme(v, mounted)
+                            for k, v in definitions.items()},
     }
     result: dict[str, Any] = {"openapi": "3.0.3", "info": doc.get("info") or {},
                               "paths": paths, "components": components,
