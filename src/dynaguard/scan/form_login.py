@@ -24,7 +24,7 @@ from dynaguard.scan.profile import Accounts, Endpoint, Profile, SessionStyle
 from dynaguard.scan.session import read_credential
 
 if TYPE_CHECKING:
-    from dynaguard.scan.accounts import AccountPool
+    from dynaguard.scan.accounts import Account, AccountPool
 
 __all__ = ["MAX_PAGES", "START_PAGES", "complete_with_session", "discover_forms",
            "form_endpoint", "url_on_target"]
@@ -191,9 +191,15 @@ async def complete_with_session(http: ScanHTTP, profile: Profile,
             (profile.endpoint("logout") and profile.endpoint("me")):
         return profile
     try:
-        account = await pool.get(0)
+        return await _look_signed_in(http, profile, login, await pool.get(0))
     except Skip:
         return profile
+    except httpx.HTTPError:
+        return profile  # the checks meet the same failure and say so themselves
+
+
+async def _look_signed_in(http: ScanHTTP, profile: Profile, login: Endpoint,
+                          account: Account) -> Profile:
     response = await send(http, login, identifier=account.identifier,
                           password=account.password)
     credential = read_credential(response, profile.session) if response.is_success else None
