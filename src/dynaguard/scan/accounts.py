@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import httpx
 
 from dynaguard.scan.errors import Skip
+from dynaguard.scan.form_submit import send
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.mailbox import Mailbox, extract_token
 from dynaguard.scan.profile import Endpoint, Profile
@@ -111,10 +112,8 @@ class AccountPool:
         return await self.get(0)
 
     async def register(self, identifier: str, password: str) -> httpx.Response:
-        endpoint = self.endpoint("register")
-        return await self.http.request(
-            endpoint.method, endpoint.path,
-            **build_body(endpoint, identifier=identifier, password=password))
+        return await send(self.http, self.endpoint("register"), identifier=identifier,
+                          password=password)
 
     async def fresh(self) -> Account:
         """Register, verify and log in a new account; Skip with the reason if impossible.
@@ -200,11 +199,9 @@ class AccountPool:
 
     async def login(self, account: Account, password: str | None = None, *,
                     headers: dict[str, str] | None = None) -> httpx.Response:
-        endpoint = self.endpoint("login")
-        return await self.http.request(endpoint.method, endpoint.path, headers=headers,
-                                       **build_body(endpoint, identifier=account.identifier,
-                                                    password=account.password
-                                                    if password is None else password))
+        return await send(self.http, self.endpoint("login"), headers=headers,
+                          identifier=account.identifier,
+                          password=account.password if password is None else password)
 
     async def session(self, account: Account) -> Credential:
         """A new session of ``account`` (nobody else holds it)."""

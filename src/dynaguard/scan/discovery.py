@@ -14,13 +14,13 @@ from typing import Any
 
 import httpx
 
+from dynaguard.scan.form_login import discover_forms
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.profile import Accounts, Endpoint, Profile, SessionStyle
+from dynaguard.scan.spec_locations import SPEC_PATHS, fetch_spec
 
-__all__ = ["SPEC_PATHS", "Operation", "Surface", "discover", "parse_spec"]
+__all__ = ["SPEC_PATHS", "Operation", "Surface", "discover", "fetch_spec", "parse_spec"]
 
-SPEC_PATHS = ("/openapi.json", "/docs/openapi.json", "/api/openapi.json", "/swagger.json",
-              "/v3/api-docs")
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 IDENTIFIER_FIELDS = ("email", "username", "user_name", "userName", "login", "identifier",
@@ -72,6 +72,8 @@ class Surface:
     profile: Profile
     operations: tuple[Operation, ...] = ()
     spec_url: str | None = None
+    # The API document (OpenAPI 3 shape) for checks that read more of it than operations.
+    spec: dict[str, Any] | None = field(default=None, compare=False)
 
 
 def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
@@ -233,31 +235,27 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
     return Profile(endpoints=found, session=send, accounts=Accounts(identifier=kind))
 
 
-async def fetch_spec(http: ScanHTTP) -> tuple[str, dict[str, Any]] | None:
-    """The first OpenAPI document found at a conventional path, or None."""
-    for path in SPEC_PATHS:
-        response = await http.request("GET", path)
-        if response.status_code != 200:
-            continue
-        try:
-            spec = response.json()
-        except ValueError:
-            continue
-        if isinstance(spec, dict) and isinstance(spec.get("paths"), dict):
-            return path, spec
-    return None
-
-
 async def discover(http: ScanHTTP, given: Profile | None = None) -> Surface:
-    """Discover the surface and lay the given profile over it."""
+    """Discover the surface and lay the given profile over it: the API document's, and a
+    sign-in form's when the document has no login (or there is no document)."""
     try:
         fetched = await fetch_spec(http)
     except httpx.HTTPError:
         fetched = None
-    if fetched is None:
+    operations: list[Operation] = []
+    found, spec_url, spec = None, None, None
+    if fetched is not None:
+        spec_path, spec = fetched
+        operations, send, token_urls = parse_spec(spec)
+        found = profile_from_operations(operations, send, token_urls)
+        spec_url = http.url(spec_path)
+    if (found is None or found.endpoint("login") is None) and \
+            (given is None or given.endpoint("login") is None):
+        forms = await discover_forms(http)
+        if forms is not None:
+            found = forms if found is None else forms.merged_over(found)
+    if found is None:
         return Surface(profile=given or Profile())
-    spec_path, spec = fetched
-    operations, send, token_urls = parse_spec(spec)
-    found = profile_from_operations(operations, send, token_urls)
     profile = given.merged_over(found) if given is not None else found
-    return Surface(profile=profile, operations=tuple(operations), spec_url=http.url(spec_path))
+    return Surface(profile=profile, operations=tuple(operations), spec_url=spec_url,
+                   spec=spec)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -36,6 +37,7 @@ from dynaguard.scan.events import (
     SurfaceDiscovered,
 )
 from dynaguard.scan.findings import CheckResult, CheckStatus, ScanResult
+from dynaguard.scan.form_login import complete_with_session
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.mailbox import FileMailbox, Mailbox
 from dynaguard.scan.scoring import score
@@ -139,11 +141,13 @@ async def scan_events(config: ScanConfig) -> AsyncGenerator[Event, None]:
             mailbox = FileMailbox(Path(config.mailbox))
         await _reach(http)
         surface = await discover(http, config.profile)
-        profile = surface.profile
+        pool = AccountPool(http, surface.profile, list(config.accounts),
+                           register=config.may_register, mailbox=mailbox)
+        # A sign-in page hides its sign-out until signed in: one look with a session.
+        pool.profile = await complete_with_session(http, surface.profile, pool)
+        surface = dataclasses.replace(surface, profile=pool.profile)
         yield SurfaceDiscovered(surface.spec_url, len(surface.operations), {
-            role: endpoint.label for role, endpoint in profile.endpoints.items()})
-        pool = AccountPool(http, profile, list(config.accounts), register=config.may_register,
-                           mailbox=mailbox)
+            role: endpoint.label for role, endpoint in surface.profile.endpoints.items()})
         rng = random.Random(config.seed)  # noqa: S311 -- sampling order, not secrecy
         results: dict[int, CheckResult] = {}
 

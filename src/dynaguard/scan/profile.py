@@ -37,11 +37,14 @@ class Endpoint(_Model):
     token: str | None = Field(None, description="Refresh, verification or reset token field.")
     extra: dict[str, str] = Field(default_factory=dict, description=(
         "Further fields sent as they are; `{identifier}` and `{password}` are filled in."))
+    form_page: str | None = Field(None, description=(
+        "An HTML page whose <form> this endpoint submits: it is fetched before every "
+        "submission for its hidden fields (CSRF tokens) and the cookies it sets."))
 
-    @field_validator("path")
+    @field_validator("path", "form_page")
     @classmethod
-    def _path_shape(cls, value: str) -> str:
-        if not value.startswith("/"):
+    def _path_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
             raise ValueError("must start with '/' (a path on the target, not a URL)")
         return value
 

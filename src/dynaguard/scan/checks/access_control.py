@@ -13,7 +13,7 @@ from typing import Any
 from dynaguard.scan.checks.missing_auth import created_id, example_body
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
-from dynaguard.scan.discovery import Operation, fetch_spec
+from dynaguard.scan.discovery import Operation
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
@@ -118,8 +118,7 @@ async def scope_not_enforced(ctx: CheckContext) -> Outcome:
                        None)
     if scope_field is None:
         raise Skip("the login operation takes no scope field; a narrow token cannot be asked")
-    fetched = await fetch_spec(ctx.http)
-    required = _oauth_scopes(fetched[1]) if fetched else {}
+    required = _oauth_scopes(ctx.surface.spec) if ctx.surface.spec else {}
     by_label = {op.label: op for op in ctx.surface.operations}
     targets = [(by_label[label], scopes) for label, scopes in required.items()
                if label in by_label and by_label[label].method in WRITE_METHODS

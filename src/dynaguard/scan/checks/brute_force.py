@@ -13,7 +13,7 @@ from dynaguard.scan.accounts import strong_password
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.findings import Confidence, Severity
-from dynaguard.scan.session import build_body
+from dynaguard.scan.form_submit import timed_send
 
 ATTEMPTS = 20
 BATCH = 4
@@ -35,9 +35,8 @@ async def login_throttling(ctx: CheckContext) -> Outcome:
     start = time.perf_counter()
     # Batches in flight at once: an expensive (Argon2) login must not make this take minutes.
     for batch in range(0, ATTEMPTS, BATCH):
-        answers = await asyncio.gather(*(ctx.http.timed(
-            endpoint.method, endpoint.path,
-            **build_body(endpoint, identifier=account.identifier, password=wrong))
+        answers = await asyncio.gather(*(timed_send(
+            ctx.http, endpoint, identifier=account.identifier, password=wrong)
             for _ in range(BATCH)))
         for number, (response, elapsed) in enumerate(answers, start=batch + 1):
             statuses.append(response.status_code)

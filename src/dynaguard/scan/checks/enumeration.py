@@ -14,6 +14,7 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
+from dynaguard.scan.form_submit import timed_send
 from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.ratelimit import remaining_budget
 from dynaguard.scan.session import build_body
@@ -45,13 +46,25 @@ MAX_TIMING_ACCOUNTS = 40
 MIN_TIMING_PROBES = 2 * (WARMUP_PAIRS + LOOKS[0])
 HIGH_EFFECT = 3.0
 MEDIUM_EFFECT = 1.0
+# A page's hidden form fields and CSRF meta tags: a fresh token in every answer.
+_TOKEN_TAG = re.compile(r"<(?:input|meta)\b[^>]*>", re.I)
+_TOKEN_VALUE = re.compile(r"""\b(value|content)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+
+
+def _masked_tag(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    if "hidden" in tag.lower() or "csrf" in tag.lower():
+        return _TOKEN_VALUE.sub(r"\1=#", tag)
+    return tag
+
+
 _VOLATILE = (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I),
              re.compile(r"\b[0-9a-f]{16,}\b", re.I), re.compile(r"\d+(\.\d+)?"))
 
 
 def signature(response: httpx.Response, identifier: str) -> tuple[object, ...]:
     """What a client can observe of an answer, minus values that change on every request."""
-    body = response.text.replace(identifier, "{identifier}")
+    body = _TOKEN_TAG.sub(_masked_tag, response.text.replace(identifier, "{identifier}"))
     for pattern in _VOLATILE:
         body = pattern.sub("#", body)
     headers = tuple(sorted((k, _FIGURE.sub("#", v) if k in COUNTING_HEADERS else v)
@@ -273,9 +286,8 @@ def _severity(effect_size: float) -> Severity:
 async def login_timing(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("login")
     wrong = strong_password()
-    return await _timing(ctx, endpoint, lambda ident: ctx.http.timed(
-        endpoint.method, endpoint.path,
-        **build_body(endpoint, identifier=ident, password=wrong)))
+    return await _timing(ctx, endpoint, lambda ident: timed_send(
+        ctx.http, endpoint, identifier=ident, password=wrong))
 
 
 @check("enumeration.forgot_timing", title="Password-recovery timing reveals which accounts exist",

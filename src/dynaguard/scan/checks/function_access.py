@@ -16,7 +16,6 @@ from dynaguard.scan.accounts import Account
 from dynaguard.scan.checks.missing_auth import example_body
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
-from dynaguard.scan.discovery import fetch_spec
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
@@ -138,10 +137,9 @@ async def _writes(ctx: CheckContext, writes: list[AdminOperation], credential: C
            "router or middleware that serves them all rather than route by route, deny by "
            "default, and test that an ordinary account gets 403 from each one."))
 async def bfla(ctx: CheckContext) -> Outcome:
-    fetched = await fetch_spec(ctx.http)
-    if fetched is None:
+    if ctx.surface.spec is None:
         raise Skip("no OpenAPI document: administrative operations cannot be told apart")
-    candidates = admin_operations(ctx.surface.operations, fetched[1])
+    candidates = admin_operations(ctx.surface.operations, ctx.surface.spec)
     reads = [c for c in candidates if c.op.method == "GET" and not c.op.has_path_params]
     writes = [c for c in candidates if c.op.method in WRITE_METHODS and user_target(c.op)]
     if not reads and not writes:

@@ -12,6 +12,7 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.form_submit import send
 from dynaguard.scan.session import Credential, build_body
 
 LONG_LIVED_S = 3600
@@ -36,9 +37,8 @@ async def logout_invalidation(ctx: CheckContext) -> Outcome:
     ctx.accounts.endpoint("me")
     credential = await ctx.accounts.session(await ctx.accounts.get(0))
     await live_session(ctx, credential)
-    response = await ctx.http.request(
-        logout.method, logout.path, headers=credential.headers(),
-        **build_body(logout, token=credential.refresh_token or ""))
+    response = await send(ctx.http, logout, headers=credential.headers(),
+                          token=credential.refresh_token or "")
     if not (response.is_success or response.is_redirect):
         raise Skip(f"{logout.label} refused the logout ({response.status_code})")
     findings: list[Finding] = []

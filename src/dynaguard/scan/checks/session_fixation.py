@@ -1,5 +1,9 @@
 """Session fixation (CWE-384): a login that keeps the session id the client arrived with,
-whether the client made it up or it came from an earlier session."""
+whether the client made it up or it is another account's session (an attacker's own,
+planted in the victim's browser).
+
+A login that keeps the caller's session when it already belongs to the same account is
+not fixation (Django does so): that probe was dropped for the other account's session."""
 
 from __future__ import annotations
 
@@ -18,6 +22,16 @@ def _cookies(response: httpx.Response) -> dict[str, str]:
     return {c.name: c.value or "" for c in response.cookies.jar}
 
 
+async def _other_account_cookies(ctx: CheckContext) -> dict[str, str]:
+    """The cookies a login of the second account sets ({} without a second account)."""
+    try:
+        other = await ctx.accounts.get(1)
+    except Skip:
+        return {}
+    response = await ctx.accounts.login(other)
+    return _cookies(response) if response.is_success else {}
+
+
 @check("session.fixation", title="Login adopts the client's session id", cwe=(384,),
        severity=Severity.HIGH, order=55, remediation=(
            "Issue a new, server-generated session id at every login (and every privilege "
@@ -33,20 +47,37 @@ async def fixation(ctx: CheckContext) -> Outcome:
     if not issued:
         raise Skip("login sets no cookie: no cookie session to fix")
     chosen = {name: "dgscan" + secrets.token_hex(16) for name in issued}
-    probes = {"client-chosen id": chosen, "id of an earlier session": issued}
+    probes = {"client-chosen id": chosen}
+    others = await _other_account_cookies(ctx)
+    if others:
+        probes["another account's session id"] = others
     findings: list[Finding] = []
     for name, planted in probes.items():
         cookie = "; ".join(f"{k}={v}" for k, v in planted.items())
         response = await ctx.accounts.login(account, headers={"Cookie": cookie})
-        kept = sorted(k for k, v in _cookies(response).items() if planted.get(k) == v)
+        # Kept: set again to the planted value, or not replaced at all (the session the
+        # client brought was signed in where it stood).
+        answered = _cookies(response)
+        kept = sorted(k for k, v in planted.items() if answered.get(k, v) == v)
         if not response.is_success or not kept:
             continue
         credential = Credential("cookie", ",".join(kept),
                                 "; ".join(f"{k}={planted[k]}" for k in kept))
-        if await ctx.accounts.is_authenticated(credential):
+        if name == "client-chosen id":
+            if await ctx.accounts.is_authenticated(credential):
+                findings.append(ctx.finding(login.label, {
+                    "planted": name, "cookies_kept": kept,
+                    "planted_id_authenticates": True}, confidence=Confidence.CERTAIN))
+            continue
+        # The other account's session still standing as its own is no fixation: the
+        # planted id must now be this account's.
+        me = ctx.accounts.endpoint("me")
+        answer = await ctx.http.request(me.method, me.path, headers=credential.headers())
+        if answer.is_success and account.identifier in answer.text:
             findings.append(ctx.finding(login.label, {
-                "planted": name, "cookies_kept": kept,
-                "planted_id_authenticates": True}, confidence=Confidence.CERTAIN))
+                "planted": name, "cookies_kept": kept, "planted_id_authenticates": True,
+                "planted_id_now_signs_in_as": "the account that logged in"},
+                confidence=Confidence.CERTAIN))
     if findings:
         return failed("login kept a session id the client sent", *findings)
     return passed(f"login issued new ids for {', '.join(sorted(issued))}")

@@ -13,7 +13,6 @@ from dynaguard.scan.accounts import Account
 from dynaguard.scan.checks.function_access import granted_scopes
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
-from dynaguard.scan.discovery import fetch_spec
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
@@ -85,10 +84,9 @@ async def _password_only_admin(ctx: CheckContext, account: Account,
            "administrative scopes: issue those scopes only to sessions whose `amr` shows a "
            "second factor, and check it again in the administrative routes."))
 async def single_factor_admin(ctx: CheckContext) -> Outcome:
-    fetched = await fetch_spec(ctx.http)
-    if fetched is None:
+    if ctx.surface.spec is None:
         raise Skip("no OpenAPI document: administrative operations cannot be told apart")
-    admin = admin_operations(ctx.surface.operations, fetched[1])
+    admin = admin_operations(ctx.surface.operations, ctx.surface.spec)
     if not admin:
         raise Skip("no administrative-looking operation in the spec")
     reads = [c for c in admin if c.op.method == "GET" and not c.op.has_path_params]
