@@ -18,13 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROFILES", "ROOT", "Dist", "Profile", "build_dist", "fetch_wheelhouse",
+__all__ = ["PROFILES", "ROOT", "SMOKE_TESTED", "Dist", "Profile", "build_dist", "fetch_wheelhouse",
            "install_profiles"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES: dict[str, str] = {"core": "", "scan": "[scan]", "embedded": "[embedded]",
-                            "all": "[all]"}
+                            "lambda": "[lambda]", "all": "[all]"}
 """Profile name -> the extras installed with the wheel."""
+SMOKE_TESTED = ("core", "scan", "embedded", "all")
+"""The profiles the packaging tests install ([lambda] is a part of [all] there)."""
 
 BUILD_TIMEOUT = 300
 INSTALL_TIMEOUT = 900

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bench.profiles import Dist, Profile, build_dist, install_profiles
+from bench.profiles import SMOKE_TESTED, Dist, Profile, build_dist, install_profiles
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
 
 @pytest.fixture(scope="session")
 def profiles(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Profile]:
-    return install_profiles(dist.wheel, tmp_path_factory.mktemp("profiles"),
+    return install_profiles(dist.wheel, tmp_path_factory.mktemp("profiles"), SMOKE_TESTED,
                             compile_bytecode=False)
 
 
