@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dynaguard import __version__
@@ -17,6 +18,7 @@ from dynaguard.admin_cli import CLI_ACTOR, register_admin_commands
 from dynaguard.audit.cli import audit as audit_command
 from dynaguard.dashboard.cli import dashboard_command
 from dynaguard.errors import GuardError
+from dynaguard.extras import MissingExtra, require
 from dynaguard.lab.cli import lab_command
 from dynaguard.scan.cli import scan as scan_command
 from dynaguard.scan.history_cli import register_history_commands
@@ -113,7 +115,6 @@ def serve(
 
     from dynaguard.guard.app import create_app  # noqa: PLC0415
     from dynaguard.logs import configure_logging  # noqa: PLC0415
-    from dynaguard.store.engine import LocalEngine  # noqa: PLC0415
 
     configure_logging()
     settings = load_settings()
@@ -121,6 +122,9 @@ def serve(
         raise fail("DYNAGUARD_ARGON2_PROFILE=insecure-test-only is for test suites, not a service")
     engine = None
     if settings.embedded:
+        require("embedded", "dynaguard serve without DYNAGUARD_DYNAMODB_ENDPOINT")
+        from dynaguard.store.engine import LocalEngine  # noqa: PLC0415
+
         engine = LocalEngine()
         engine.start()
         settings = settings.model_copy(update={"dynamodb_endpoint": engine.endpoint})
@@ -148,6 +152,7 @@ def db_start(
     """Run the local DynamoDB engine on a fixed loopback port, with the table created."""
     import asyncio  # noqa: PLC0415
 
+    require("embedded", "dynaguard db start")
     from dynaguard.store.engine import LocalEngine  # noqa: PLC0415
 
     engine = LocalEngine(port)
@@ -312,4 +317,9 @@ def keys_rotate() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except MissingExtra as missing:
+        # escaped: the message's "dynaguard[scan]" is not markup
+        console.print(f"[bold red]error:[/] {escape(str(missing))}", highlight=False)
+        sys.exit(2)

@@ -7,8 +7,13 @@ the life of the container.
 
 from __future__ import annotations
 
-from dynaguard.deploy.lambda_service import LambdaService, lambda_settings
-from dynaguard.logs import configure_logging
+from dynaguard.extras import require
+
+# Before the adapter's import: without the extra, the container's init fails with one line.
+require("lambda", "the Lambda entry point")
+
+from dynaguard.deploy.lambda_service import LambdaService, lambda_settings  # noqa: E402
+from dynaguard.logs import configure_logging  # noqa: E402
 
 __all__ = ["handler"]
 

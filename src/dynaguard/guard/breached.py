@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 
-import httpx
 import structlog
 
 from dynaguard.guard.passwords import normalize_password
@@ -28,6 +27,8 @@ class BreachedPasswordCheck:
 
     async def times_seen(self, password: str) -> int | None:
         """How often the password appears in known breaches; None when the service is down."""
+        import httpx  # noqa: PLC0415 -- off by default: kept off the cold start
+
         digest = hashlib.sha1(
             normalize_password(password).encode(), usedforsecurity=False
         ).hexdigest().upper()

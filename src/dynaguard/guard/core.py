@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from fastapi import APIRouter, FastAPI
 
+from dynaguard import extras
 from dynaguard.guard.account_routes import build_account_router
 from dynaguard.guard.admin_routes import build_admin_router
 from dynaguard.guard.deps import authenticator, bearer_scheme, require
@@ -97,7 +98,9 @@ class Guard:
         async with contextlib.AsyncExitStack() as stack:
             endpoint: str | None = self.settings.dynamodb_endpoint or None
             if self.settings.embedded:
-                # moto is imported only when used: it is a quarter of a cold start on Lambda.
+                # moto is imported only when used: it is a quarter of a cold start on Lambda,
+                # and an extra the service may not have installed.
+                extras.require("embedded", "an embedded engine (no DYNAGUARD_DYNAMODB_ENDPOINT)")
                 from dynaguard.store.engine import LocalEngine  # noqa: PLC0415
 
                 self.engine = LocalEngine()

@@ -13,9 +13,6 @@ import asyncio
 import re
 from functools import lru_cache
 
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
 from dynaguard.errors import InvalidRequest
 from dynaguard.guard.breached import BreachedPasswordCheck
 from dynaguard.guard.passwords import normalize_password
@@ -37,6 +34,10 @@ class WeakPassword(InvalidRequest):
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
+    # zxcvbn's lists load at the first password checked, not at a cold start that may
+    # only serve logins.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # noqa: PLC0415
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -61,6 +62,8 @@ def password_problems(password: str, *, email: str, settings: Settings) -> list[
     context = _context_words(email, settings.service_name)
     if any(word in lowered for word in context):
         problems.append("contains your email address or the service name")
+    from zxcvbn import zxcvbn  # noqa: PLC0415 -- loaded with the lists, see above
+
     estimate = zxcvbn(password[:ZXCVBN_WINDOW], user_inputs=context)
     if int(estimate["score"]) < MIN_SCORE:
         problems.append("is too easy to guess")

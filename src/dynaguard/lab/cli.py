@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dynaguard.extras import require
 from dynaguard.lab.loopback import NotLoopback, base_url, ensure_loopback
 from dynaguard.lab.registry import FLAWS, UnknownFlaw, parse_flaws
 
@@ -56,6 +57,8 @@ def lab_command(
         raise _fail(str(error)) from None
     except ValidationError as error:
         raise _fail(describe_validation_error(error)) from None
+    if settings.embedded:  # checked here: inside the server it would be a startup traceback
+        require("embedded", "dynaguard lab without DYNAGUARD_DYNAMODB_ENDPOINT")
     _serve(settings, chosen, host.strip("[]"), port)
 
 

@@ -21,8 +21,8 @@ import uvicorn
 from dynaguard.lab.app import create_lab_app
 from dynaguard.lab.loopback import NotLoopback, base_url, ensure_loopback
 from dynaguard.lab.state import Clock
+from dynaguard.ports import free_port
 from dynaguard.settings import Settings
-from dynaguard.store.engine import free_port
 
 __all__ = ["NotLoopback", "base_url", "ensure_loopback", "running_lab"]
 

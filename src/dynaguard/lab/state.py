@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from dynaguard.extras import require
 from dynaguard.guard.mail import Mailer, build_message, mailer_from_settings
 from dynaguard.guard.passwords import PROFILES
 from dynaguard.lab.passwords import LabPasswords
@@ -17,8 +18,10 @@ from dynaguard.lab.store import LabStore
 from dynaguard.lab.tokens import LabTokens
 from dynaguard.settings import Settings
 from dynaguard.store.client import Dynamo, open_client
-from dynaguard.store.engine import LocalEngine
 from dynaguard.store.schema import ensure_table
+
+if TYPE_CHECKING:
+    from dynaguard.store.engine import LocalEngine
 
 __all__ = ["Clock", "Lab"]
 
@@ -74,6 +77,9 @@ class Lab:
             return
         endpoint: str | None = self.settings.dynamodb_endpoint
         if self.settings.embedded:
+            require("embedded", "the lab without DYNAGUARD_DYNAMODB_ENDPOINT")
+            from dynaguard.store.engine import LocalEngine  # noqa: PLC0415 -- an extra's
+
             self.engine = LocalEngine()
             self.engine.start()
             endpoint = self.engine.endpoint

@@ -131,6 +131,10 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
     """Scan an HTTP API for broken authentication; score, grade and findings."""
     import asyncio  # noqa: PLC0415 -- keeps `--help` fast
 
+    from dynaguard.extras import require  # noqa: PLC0415
+
+    require("scan", "dynaguard scan")
+
     from dynaguard.scan.accounts import Account  # noqa: PLC0415
     from dynaguard.scan.config import ScanConfig  # noqa: PLC0415
     from dynaguard.scan.engine import run_scan  # noqa: PLC0415

@@ -86,6 +86,10 @@ def report(
 
 def mcp(history_file: HistoryOption = None) -> None:
     """Serve the scanner and its history to an MCP client over stdio."""
+    from dynaguard.extras import require  # noqa: PLC0415
+
+    require("mcp", "dynaguard mcp")
+    require("scan", "dynaguard mcp")
     from dynaguard.mcp_server import build_server  # noqa: PLC0415 -- the SDK loads only here
 
     build_server(open_history(history_file)).run("stdio")

@@ -25,7 +25,6 @@ import hashlib
 import io
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -36,14 +35,9 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from waitress.server import BaseWSGIServer, create_server
 from waitress.wasyncore import close_all
 
+from dynaguard.ports import free_port
+
 __all__ = ["LocalEngine", "free_port"]
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 TRANSACT_WRITE = "DynamoDB_20120810.TransactWriteItems"

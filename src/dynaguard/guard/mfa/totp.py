@@ -12,7 +12,6 @@ import re
 import time
 
 import pyotp
-import segno
 from pyotp.utils import strings_equal
 
 __all__ = ["DIGITS", "INTERVAL", "is_totp_code", "matching_step", "new_secret",
@@ -37,6 +36,8 @@ def provisioning_uri(secret: str, account: str, issuer: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The URI as an inline SVG QR code."""
+    import segno  # noqa: PLC0415 -- only enrolment draws a QR code: kept off the cold start
+
     return str(segno.make(uri, error="m", micro=False).svg_inline(scale=4))
 
 
