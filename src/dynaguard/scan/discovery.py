@@ -14,6 +14,12 @@ from typing import Any
 
 import httpx
 
+from dynaguard.scan.account_fields import (
+    AccountFields,
+    account_fields,
+    credential_endpoint,
+    name_length,
+)
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.profile import Accounts, Endpoint, Profile, SessionStyle
 
@@ -22,6 +28,7 @@ __all__ = ["SPEC_PATHS", "Operation", "Surface", "discover", "parse_spec"]
 SPEC_PATHS = ("/openapi.json", "/docs/openapi.json", "/api/openapi.json", "/swagger.json",
               "/v3/api-docs")
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+MAX_INLINE = 24
 
 IDENTIFIER_FIELDS = ("email", "username", "user_name", "userName", "login", "identifier",
                      "user", "mail", "e-mail", "email_address", "emailAddress", "account")
@@ -86,13 +93,27 @@ def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
     return node
 
 
+def _inline(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    """``node`` with every local ``$ref`` in it replaced by its target (a schema nested
+    deeper than ``MAX_INLINE`` levels, as a recursive one is, ends as ``{}``)."""
+    if depth > MAX_INLINE:
+        return {}
+    node = _resolve(spec, node)
+    if isinstance(node, dict):
+        return {key: _inline(spec, value, depth + 1) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(spec, value, depth + 1) for value in node]
+    return node
+
+
 def _body(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     content = _resolve(spec, op.get("requestBody", {})).get("content", {})
     for media, kind in (("application/json", "json"),
                         ("application/x-www-form-urlencoded", "form"),
                         ("multipart/form-data", "form")):
         if media in content:
-            return kind, _resolve(spec, content[media].get("schema", {}))
+            schema = _inline(spec, content[media].get("schema", {}))
+            return kind, schema if isinstance(schema, dict) else {}
     return "none", {}
 
 
@@ -167,10 +188,13 @@ def _best(operations: Iterable[Operation], words: set[str], method: str | None =
     return max(ranked, key=lambda item: item[0])[1] if ranked else None
 
 
-def _credential_endpoint(op: Operation) -> Endpoint:
-    return Endpoint(path=op.path, method=op.method, body=op.body,
-                    identifier=_pick(op.fields, IDENTIFIER_FIELDS),
-                    password=_pick(op.fields, PASSWORD_FIELDS))
+def _credential_endpoint(op: Operation, registration: AccountFields | None, *,
+                         registering: bool = False, password: bool = True) -> Endpoint:
+    return credential_endpoint(
+        op.path, op.method, op.body, op.schema,
+        identifier=_pick(op.fields, IDENTIFIER_FIELDS),
+        password=_pick(op.fields, PASSWORD_FIELDS) if password else None,
+        registration=registration, registering=registering)
 
 
 def profile_from_operations(operations: list[Operation], send: SessionStyle,
@@ -183,12 +207,13 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
     if login is None:
         login = next((op for op in operations if op.method == "POST" and op.path in token_urls
                       and _pick(op.fields, PASSWORD_FIELDS)), None)
-    if login is not None:
-        found["login"] = _credential_endpoint(login)
-    register = _best([op for op in operations if not op.secured],
+    register = _best([op for op in operations if not op.secured and op != login],
                      {"register", "signup", "registration", "users", "join"}, need=creds)
-    if register is not None and register != login:
-        found["register"] = _credential_endpoint(register)
+    registration = account_fields(register.schema) if register is not None else None
+    if login is not None:
+        found["login"] = _credential_endpoint(login, registration)
+    if register is not None:
+        found["register"] = _credential_endpoint(register, registration, registering=True)
     verify = _best(operations, {"verify", "confirm", "activate", "verification"},
                    need=[TOKEN_FIELDS])
     if verify is not None:
@@ -210,8 +235,7 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
                    {"forgot", "recover", "recovery", "lost", "reset"},
                    need=[IDENTIFIER_FIELDS])
     if forgot is not None and not _pick(forgot.fields, PASSWORD_FIELDS):
-        found["forgot"] = Endpoint(path=forgot.path, body=forgot.body,
-                                   identifier=_pick(forgot.fields, IDENTIFIER_FIELDS))
+        found["forgot"] = _credential_endpoint(forgot, registration, password=False)
     reset = _best([op for op in operations if not op.secured and op != verify],
                   {"reset", "recover", "recovery"}, method=None,
                   need=[TOKEN_FIELDS, NEW_PASSWORD_FIELDS + PASSWORD_FIELDS])
@@ -227,10 +251,19 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
             path=change.path, method=change.method, body=change.body,
             password=_pick(change.fields, CURRENT_PASSWORD_FIELDS),
             new_password=_pick(change.fields, NEW_PASSWORD_FIELDS))
-    kind = None
-    if "login" in found and found["login"].identifier:
-        kind = "email" if "mail" in found["login"].identifier.lower() else "username"
-    return Profile(endpoints=found, session=send, accounts=Accounts(identifier=kind))
+    return Profile(endpoints=found, session=send, accounts=_accounts(found, register))
+
+
+def _accounts(found: dict[str, Endpoint], register: Operation | None) -> Accounts:
+    """What the scanner's accounts are called: as the registration names them, else as
+    the login's field does."""
+    kind = account_fields(register.schema).kind if register is not None else None
+    login = found.get("login")
+    if kind is None and login is not None and login.identifier:
+        kind = login.identifier_kind or (
+            "email" if "mail" in login.identifier.lower() else "username")
+    length = name_length(register.schema, Accounts().email_domain) if register else None
+    return Accounts(identifier=kind, name_length=length)
 
 
 async def fetch_spec(http: ScanHTTP) -> tuple[str, dict[str, Any]] | None:

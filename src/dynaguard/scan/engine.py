@@ -143,7 +143,7 @@ async def scan_events(config: ScanConfig) -> AsyncGenerator[Event, None]:
         yield SurfaceDiscovered(surface.spec_url, len(surface.operations), {
             role: endpoint.label for role, endpoint in profile.endpoints.items()})
         pool = AccountPool(http, profile, list(config.accounts), register=config.may_register,
-                           mailbox=mailbox)
+                           mailbox=mailbox, operations=surface.operations)
         rng = random.Random(config.seed)  # noqa: S311 -- sampling order, not secrecy
         results: dict[int, CheckResult] = {}
 

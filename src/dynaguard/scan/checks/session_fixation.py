@@ -24,7 +24,6 @@ def _cookies(response: httpx.Response) -> dict[str, str]:
            "change), ignoring any id the request carries; end the old session."))
 async def fixation(ctx: CheckContext) -> Outcome:
     login = ctx.accounts.endpoint("login")
-    ctx.accounts.endpoint("me")
     account = await ctx.accounts.get(0)
     first = await ctx.accounts.login(account)
     if not first.is_success:
@@ -32,6 +31,7 @@ async def fixation(ctx: CheckContext) -> Outcome:
     issued = _cookies(first)
     if not issued:
         raise Skip("login sets no cookie: no cookie session to fix")
+    judge = await ctx.accounts.oracle()
     chosen = {name: "dgscan" + secrets.token_hex(16) for name in issued}
     probes = {"client-chosen id": chosen, "id of an earlier session": issued}
     findings: list[Finding] = []
@@ -42,11 +42,12 @@ async def fixation(ctx: CheckContext) -> Outcome:
         if not response.is_success or not kept:
             continue
         credential = Credential("cookie", ",".join(kept),
-                                "; ".join(f"{k}={planted[k]}" for k in kept))
+                                "; ".join(f"{k}={planted[k]}" for k in kept),
+                                owner=account.identifier)
         if await ctx.accounts.is_authenticated(credential):
             findings.append(ctx.finding(login.label, {
-                "planted": name, "cookies_kept": kept,
-                "planted_id_authenticates": True}, confidence=Confidence.CERTAIN))
+                "planted": name, "cookies_kept": kept, "planted_id_authenticates": True,
+                "judged_by": judge.label}, confidence=Confidence.CERTAIN))
     if findings:
         return failed("login kept a session id the client sent", *findings)
     return passed(f"login issued new ids for {', '.join(sorted(issued))}")
