@@ -67,3 +67,12 @@ async def test_protected_routes_without_an_identity_endpoint(serve: Serve,
         (finding,) = result.findings
         assert finding.endpoint == "POST /api/logout"
         assert finding.evidence["judged_by"] == "GET /books"
+
+
+async def test_a_registration_on_a_sensitive_looking_path_is_public(serve: Serve) -> None:
+    """``POST /users`` that registers is public by design: not reported as an operation
+    answering without authentication."""
+    url = serve(create_full_signup_app())
+    result = await run_scan(ScanConfig(url, checks=("auth.missing_authentication",)))
+    assert result.findings == (), [(f.endpoint, f.title) for f in result.findings]
+    assert result.checks[0].status is CheckStatus.PASSED

@@ -198,3 +198,30 @@ async def test_the_login_is_tried_with_the_other_name_once() -> None:
     await pool.session(account)
     assert ["@" in name for name in seen] == [False, True, True]
     await pool.http.aclose()
+
+
+def _login_only_spec(path: str, token_url: str | None) -> dict[str, Any]:
+    form = {"type": "object", "required": ["username", "password"],
+            "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}
+    spec: dict[str, Any] = {"openapi": "3.0.3", "paths": {path: {"post": {"requestBody": {
+        "content": {"application/json": {"schema": form}}}}}}}
+    if token_url is not None:
+        spec["components"] = {"securitySchemes": {"o": {"type": "oauth2", "flows": {
+            "password": {"tokenUrl": token_url}}}}}
+    else:
+        spec["components"] = {"securitySchemes": {"jwtAuth": {
+            "type": "apiKey", "in": "header", "name": "Authorization"}}}
+    return spec
+
+
+@pytest.mark.parametrize(("path", "token_url"), [
+    ("/token", "token"),                     # FastAPI's tutorial: a relative tokenUrl
+    ("/auth/jwt/create/", None),             # djoser with simplejwt
+    ("/api/token/", None),                   # simplejwt's own docs
+])
+def test_token_issuers_are_logins(path: str, token_url: str | None) -> None:
+    """A login named for the token it hands out, or a relative OAuth2 tokenUrl, is found;
+    an ``Authorization`` API key is sent as a bearer token."""
+    profile = profile_from_operations(*parse_spec(_login_only_spec(path, token_url)))
+    assert profile.endpoints["login"].path == path
+    assert profile.session.send_as == "bearer"

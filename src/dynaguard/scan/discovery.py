@@ -7,10 +7,11 @@ nothing downstream depends on the target being a dynaguard or even a FastAPI ser
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,6 +39,7 @@ CURRENT_PASSWORD_FIELDS = ("current_password", "currentPassword", "old_password"
 NEW_PASSWORD_FIELDS = ("new_password", "newPassword", "password_new", "new")
 TOKEN_FIELDS = ("token", "code", "key", "verification_token", "verificationToken",
                 "refresh_token", "refreshToken", "refresh")
+REGISTER_WORDS = frozenset({"register", "signup", "registration", "users", "join"})
 SENSITIVE_WORDS = frozenset({
     "admin", "internal", "debug", "users", "user", "account", "accounts", "me", "profile",
     "settings", "sessions", "session", "billing", "payments", "orders", "keys", "secrets",
@@ -142,6 +144,11 @@ def parse_spec(spec: dict[str, Any]) -> tuple[list[Operation], SessionStyle, lis
             send = SessionStyle(send_as="bearer")
         elif kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
             send = SessionStyle(send_as="bearer")
+        elif (kind == "apiKey" and scheme.get("in") == "header"
+              and str(scheme.get("name", "")).lower() == "authorization"):
+            # An Authorization "API key" is a token with a scheme word before it (how
+            # drf-spectacular describes simplejwt); Bearer is the one most servers take.
+            send = SessionStyle(send_as="bearer")
         elif kind == "apiKey" and scheme.get("in") in ("header", "cookie") and send.send_as is None:
             send = SessionStyle(send_as="header" if scheme["in"] == "header" else "cookie",
                                 send_name=str(scheme.get("name")))
@@ -170,14 +177,14 @@ def _pick(fields: Iterable[str], names: Iterable[str]) -> str | None:
     return None
 
 
-def _score(op: Operation, words: set[str], method: str | None = "POST") -> int:
+def _score(op: Operation, words: Set[str], method: str | None = "POST") -> int:
     if method is not None and op.method != method:
         return 0
     hits = len(op.words & words)
     return 10 * hits - len(op.path) // 10 if hits else 0
 
 
-def _best(operations: Iterable[Operation], words: set[str], method: str | None = "POST",
+def _best(operations: Iterable[Operation], words: Set[str], method: str | None = "POST",
           need: Iterable[tuple[str, ...]] = ()) -> Operation | None:
     ranked = []
     for op in operations:
@@ -197,6 +204,13 @@ def _credential_endpoint(op: Operation, registration: AccountFields | None, *,
         registration=registration, registering=registering)
 
 
+def _token_path(url: str) -> str:
+    """The path of an OAuth2 ``tokenUrl``, which may be absolute or relative (FastAPI's
+    tutorial writes ``tokenUrl="token"``)."""
+    path = urlsplit(url).path
+    return ("/" + path.lstrip("/")).rstrip("/")
+
+
 def profile_from_operations(operations: list[Operation], send: SessionStyle,
                             token_urls: list[str]) -> Profile:
     """The profile these operations suggest, by path and field-name heuristics."""
@@ -205,10 +219,17 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
     login = _best(operations, {"login", "signin", "logon", "authenticate", "session",
                                "sessions"}, need=creds)
     if login is None:
-        login = next((op for op in operations if op.method == "POST" and op.path in token_urls
+        token_paths = {_token_path(url) for url in token_urls}
+        login = next((op for op in operations if op.method == "POST"
+                      and op.path.rstrip("/") in token_paths
                       and _pick(op.fields, PASSWORD_FIELDS)), None)
+    if login is None:
+        # Token issuers named for what they hand out: simplejwt's `/api/token/`,
+        # djoser's `/auth/jwt/create/`.
+        login = _best([op for op in operations if not op.words & REGISTER_WORDS],
+                      {"token", "tokens", "jwt", "obtain", "auth"}, need=creds)
     register = _best([op for op in operations if not op.secured and op != login],
-                     {"register", "signup", "registration", "users", "join"}, need=creds)
+                     REGISTER_WORDS, need=creds)
     registration = account_fields(register.schema) if register is not None else None
     if login is not None:
         found["login"] = _credential_endpoint(login, registration)
