@@ -174,9 +174,10 @@ class Order(BaseModel):
     quantity: int = Field(ge=1, le=10)
 
 
-def create_bookshop_app(*, logout_noop: bool = False) -> FastAPI:
+def create_bookshop_app(*, logout_noop: bool = False, listing: bool = True) -> FastAPI:
     """Protected routes and nothing like ``me``: ``/books`` and ``/orders/{id}``; login
-    answers ``{"data": {"token": …}}``. With ``logout_noop`` logout revokes nothing."""
+    answers ``{"data": {"token": …}}``. With ``logout_noop`` logout revokes nothing;
+    without ``listing`` there is no ``GET /books``, only orders by id."""
     app = FastAPI()
     tokens = _Tokens()
     scheme = OAuth2PasswordBearer(tokenUrl="/api/login")
@@ -203,9 +204,11 @@ def create_bookshop_app(*, logout_noop: bool = False) -> FastAPI:
         if not logout_noop:
             tokens.revoked.add(jwt.decode(token, options={"verify_signature": False})["jti"])
 
-    @app.get("/books")
-    async def list_books(user: Annotated[str, Depends(reader)]) -> list[dict[str, object]]:
-        return books
+    if listing:
+        @app.get("/books")
+        async def list_books(user: Annotated[str, Depends(reader)]
+                             ) -> list[dict[str, object]]:
+            return books
 
     @app.post("/books", status_code=201)
     async def add_book(body: Book, user: Annotated[str, Depends(reader)]

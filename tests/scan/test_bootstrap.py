@@ -51,12 +51,15 @@ async def test_a_target_whose_first_requests_fail_is_retried(serve: Serve) -> No
     assert {s for s, _ in statuses.values()} == {CheckStatus.PASSED}, statuses
 
 
-@pytest.mark.parametrize("logout_noop", [False, True])
-async def test_protected_routes_without_an_identity_endpoint(serve: Serve,
-                                                             logout_noop: bool) -> None:
-    """No ``me``: a protected collection (``GET /books``) judges credentials, so the JWT
-    suite and the logout check run, and a logout that revokes nothing is found."""
-    url = serve(create_bookshop_app(logout_noop=logout_noop))
+@pytest.mark.parametrize(("logout_noop", "listing", "judge"), [
+    (False, True, "GET /books"), (True, True, "GET /books"),
+    (True, False, "GET /orders/{order_id}")])
+async def test_protected_routes_without_an_identity_endpoint(
+        serve: Serve, logout_noop: bool, listing: bool, judge: str) -> None:
+    """No ``me``: a protected collection (``GET /books``), or else an order the scanner
+    places and reads back by id, judges credentials, so the JWT suite and the logout
+    check run, and a logout that revokes nothing is found."""
+    url = serve(create_bookshop_app(logout_noop=logout_noop, listing=listing))
     result = await run_scan(ScanConfig(url, checks=(*JWT_CHECKS, "session.logout")))
     statuses = _statuses(result)
     for name in JWT_CHECKS:
@@ -66,7 +69,7 @@ async def test_protected_routes_without_an_identity_endpoint(serve: Serve,
     if logout_noop:
         (finding,) = result.findings
         assert finding.endpoint == "POST /api/logout"
-        assert finding.evidence["judged_by"] == "GET /books"
+        assert finding.evidence["judged_by"] == judge
 
 
 async def test_a_registration_on_a_sensitive_looking_path_is_public(serve: Serve) -> None:
