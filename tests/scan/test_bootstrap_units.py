@@ -15,6 +15,7 @@ from pydantic import BaseModel, EmailStr, Field
 from dynaguard.scan.account_fields import DEFAULT_NAME_LENGTH, name_length
 from dynaguard.scan.accounts import AccountPool
 from dynaguard.scan.discovery import parse_spec, profile_from_operations
+from dynaguard.scan.errors import Skip
 from dynaguard.scan.http import Budget, ScanHTTP
 from dynaguard.scan.profile import Accounts, Endpoint, Profile, SessionStyle
 from dynaguard.scan.retry import retry_after, with_retries
@@ -225,3 +226,22 @@ def test_token_issuers_are_logins(path: str, token_url: str | None) -> None:
     profile = profile_from_operations(*parse_spec(_login_only_spec(path, token_url)))
     assert profile.endpoints["login"].path == path
     assert profile.session.send_as == "bearer"
+
+
+async def test_a_refused_registration_names_the_fields_not_their_values() -> None:
+    """The skip reason says which fields the target refused, never what was sent."""
+
+    async def target(request: httpx.Request) -> httpx.Response:
+        sent = request.content.decode()
+        return httpx.Response(422, json={"detail": [
+            {"loc": ["body", "invite_code"], "msg": "invalid", "input": sent}]})
+
+    profile = Profile(endpoints={
+        "register": Endpoint(path="/register", identifier="email", password="password"),
+        "login": Endpoint(path="/login", identifier="email", password="password")})
+    pool = AccountPool(ScanHTTP("http://t.test", transport=httpx.MockTransport(target)),
+                       profile, [], register=True, mailbox=None)
+    with pytest.raises(Skip) as refused:
+        await pool.get(0)
+    assert refused.value.reason == "registration refused a fresh account (422: invite_code)"
+    await pool.http.aclose()

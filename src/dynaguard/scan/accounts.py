@@ -32,12 +32,28 @@ from dynaguard.scan.mailbox import Mailbox, extract_token
 from dynaguard.scan.oracle import Oracle, find_oracle
 from dynaguard.scan.profile import Endpoint, Profile
 from dynaguard.scan.retry import with_retries
-from dynaguard.scan.session import Credential, build_body, read_credential
+from dynaguard.scan.session import Credential, build_body, json_or_none, read_credential
 
 __all__ = ["Account", "AccountPool", "strong_password"]
 
 # How long a fresh account waits for a verification mail before trying to log in anyway.
 OPTIONAL_MAIL_WAIT_S = 2.0
+
+
+def _fields_named(response: httpx.Response) -> str:
+    """The fields a validation error names (FastAPI's and Pydantic's ``detail[].loc``,
+    DRF's field keys), never their values: the body held the account's password."""
+    body = json_or_none(response)
+    names: list[str] = []
+    if isinstance(body, dict) and isinstance(body.get("detail"), list):
+        for item in body["detail"]:
+            loc = item.get("loc") if isinstance(item, dict) else None
+            if isinstance(loc, list) and loc:
+                names.append(".".join(str(p) for p in loc if p != "body"))
+    elif isinstance(body, dict) and response.status_code in (400, 422):
+        names = [k for k, v in body.items() if isinstance(v, list) and k.isidentifier()]
+    shown = sorted({n for n in names if n and len(n) <= 64})[:5]
+    return f": {', '.join(shown)}" if shown else ""
 
 
 @dataclass
@@ -163,7 +179,8 @@ class AccountPool:
         response = await self._retrying(
             lambda: self.register(account.identifier, account.password), "registration")
         if not response.is_success:
-            self._refusal = f"registration refused a fresh account ({response.status_code})"
+            self._refusal = (f"registration refused a fresh account ({response.status_code}"
+                             f"{_fields_named(response)})")
             raise Skip(self._refusal)
         verified = False
         if self.mailbox is not None and self._mail_verifies is not False:
