@@ -245,3 +245,31 @@ async def test_a_refused_registration_names_the_fields_not_their_values() -> Non
         await pool.get(0)
     assert refused.value.reason == "registration refused a fresh account (422: invite_code)"
     await pool.http.aclose()
+
+
+async def test_a_target_without_an_oracle_is_probed_once() -> None:
+    """No operation tells a session from none: the probing is done once, and every
+    later question is a skip with the same reason, without a request."""
+    sent: list[str] = []
+
+    async def target(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        if request.url.path == "/login":
+            return httpx.Response(200, json={"access_token": "T0k"})
+        return httpx.Response(200 if request.url.path != "/me" else 404)
+
+    profile = Profile(endpoints={
+        "register": Endpoint(path="/register", identifier="email", password="password"),
+        "login": Endpoint(path="/login", identifier="email", password="password"),
+        "me": Endpoint(path="/me", method="GET", body="none")})
+    pool = AccountPool(ScanHTTP("http://t.test", transport=httpx.MockTransport(target)),
+                       profile, [], register=True, mailbox=None)
+    with pytest.raises(Skip) as first:
+        await pool.oracle()
+    spent = len(sent)
+    with pytest.raises(Skip) as again:
+        await pool.is_authenticated(None)
+    assert again.value.reason == first.value.reason
+    assert "tried GET /me" in first.value.reason
+    assert len(sent) == spent
+    await pool.http.aclose()

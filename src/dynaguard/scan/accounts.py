@@ -81,6 +81,7 @@ class AccountPool:
         # rather than their email, or the other way round), once a proof login told.
         self._login: Endpoint | None = None
         self._oracle: Oracle | None = None
+        self._no_oracle: str | None = None
         self._judging = asyncio.Lock()
         self.given = given
         self.may_register = register
@@ -318,11 +319,17 @@ class AccountPool:
         once with ``credential`` (live) or the primary account's shared session; Skip
         when the target has none."""
         async with self._judging:
+            if self._no_oracle is not None:
+                raise Skip(self._no_oracle)
             if self._oracle is None:
                 if credential is None:
                     credential = await self.shared_session(await self.get(0))
-                self._oracle = await find_oracle(self.http, self.profile, self.operations,
-                                                 credential)
+                try:
+                    self._oracle = await find_oracle(self.http, self.profile,
+                                                     self.operations, credential)
+                except Skip as none:  # probed once per scan: the answer will not change
+                    self._no_oracle = none.reason
+                    raise
         return self._oracle
 
     async def is_authenticated(self, credential: Credential | None) -> bool:
