@@ -80,6 +80,8 @@ class AccountPool:
         # The login as the scanner's accounts turned out to need it (their username
         # rather than their email, or the other way round), once a proof login told.
         self._login: Endpoint | None = None
+        self._named = False  # a proof login succeeded: the login's name is settled
+        self._naming = asyncio.Lock()
         self._oracle: Oracle | None = None
         self._no_oracle: str | None = None
         self._judging = asyncio.Lock()
@@ -214,19 +216,23 @@ class AccountPool:
     async def _first_login(self, account: Account) -> httpx.Response:
         """The login that proves a fresh account works. Refused, it is tried once with the
         account's other name (the email for a login that asked for a username, or the
-        other way round): a target may take either, whatever its field is called."""
-        answer = await self._retrying(lambda: self.login(account), "login")
-        login = self.endpoint("login")
-        if answer.is_success or self._login is not None or "@" not in account.identifier \
-                or answer.status_code == 429 or not login.identifier:
-            return answer
-        other = "email" if login.identifier_kind == "username" else "username"
-        self._login = login.model_copy(update={"identifier_kind": other})
-        retried = await self._retrying(lambda: self.login(account), "login")
-        if not retried.is_success:
-            self._login = None
-            return answer
-        return retried
+        other way round): a target may take either, whatever its field is called. One at
+        a time, so that accounts made side by side agree on the name."""
+        async with self._naming:
+            answer = await self._retrying(lambda: self.login(account), "login")
+            login = self.endpoint("login")
+            if answer.is_success or self._named or "@" not in account.identifier \
+                    or answer.status_code == 429 or not login.identifier:
+                self._named = self._named or answer.is_success
+                return answer
+            other = "email" if login.identifier_kind == "username" else "username"
+            self._login = login.model_copy(update={"identifier_kind": other})
+            retried = await self._retrying(lambda: self.login(account), "login")
+            if not retried.is_success:
+                self._login = None
+                return answer
+            self._named = True
+            return retried
 
     def _proved(self, account: Account, login: httpx.Response, verified: bool) -> bool:
         """Did this login open the fresh account? Keeps its session as a spare."""
