@@ -5,28 +5,56 @@ checks: hammering a real user's account could lock a person out.
 
 Checks run side by side: the numbered accounts and the shared sessions are made once,
 under a lock, whichever check asks first.
+
+The scanner's own accounts get one name that serves as both an email and a username
+(``dgscan<hex>@domain``: the part before the @ is the username), so a registration that
+wants both gets both, and each endpoint is sent the one its field takes. Registering and
+logging in these accounts retries transient failures (:mod:`dynaguard.scan.retry`)
+before a refusal is believed for the rest of the scan.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 import httpx
 
+from dynaguard.scan.account_fields import DEFAULT_NAME_LENGTH
+from dynaguard.scan.discovery import Operation
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.form_submit import send
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.mailbox import Mailbox, extract_token
+from dynaguard.scan.oracle import Oracle, find_oracle
 from dynaguard.scan.profile import Endpoint, Profile
-from dynaguard.scan.session import Credential, build_body, read_credential
+from dynaguard.scan.retry import with_retries
+from dynaguard.scan.session import Credential, build_body, json_or_none, read_credential
 
 __all__ = ["Account", "AccountPool", "strong_password"]
 
 # How long a fresh account waits for a verification mail before trying to log in anyway.
 OPTIONAL_MAIL_WAIT_S = 2.0
+
+
+def _fields_named(response: httpx.Response) -> str:
+    """The fields a validation error names (FastAPI's and Pydantic's ``detail[].loc``,
+    DRF's field keys), never their values: the body held the account's password."""
+    body = json_or_none(response)
+    names: list[str] = []
+    if isinstance(body, dict) and isinstance(body.get("detail"), list):
+        for item in body["detail"]:
+            loc = item.get("loc") if isinstance(item, dict) else None
+            if isinstance(loc, list) and loc:
+                names.append(".".join(str(p) for p in loc if p != "body"))
+    elif isinstance(body, dict) and response.status_code in (400, 422):
+        names = [k for k, v in body.items() if isinstance(v, list) and k.isidentifier()]
+    shown = sorted({n for n in names if n and len(n) <= 64})[:5]
+    return f": {', '.join(shown)}" if shown else ""
 
 
 @dataclass
@@ -45,9 +73,19 @@ class AccountPool:
     """Hands accounts and sessions to checks, registering accounts when allowed."""
 
     def __init__(self, http: ScanHTTP, profile: Profile, given: list[Account], *,
-                 register: bool, mailbox: Mailbox | None) -> None:
+                 register: bool, mailbox: Mailbox | None,
+                 operations: tuple[Operation, ...] = ()) -> None:
         self.http = http
         self.profile = profile
+        self.operations = operations
+        # The login as the scanner's accounts turned out to need it (their username
+        # rather than their email, or the other way round), once a proof login told.
+        self._login: Endpoint | None = None
+        self._named = False  # a proof login succeeded: the login's name is settled
+        self._naming = asyncio.Lock()
+        self._oracle: Oracle | None = None
+        self._no_oracle: str | None = None
+        self._judging = asyncio.Lock()
         self.given = given
         self.may_register = register
         self.mailbox = mailbox
@@ -67,13 +105,22 @@ class AccountPool:
         self.timing_accounts: list[str] = []
 
     def new_identifier(self) -> str:
-        tag = secrets.token_hex(5)
-        if self.profile.accounts.identifier == "username":
-            return f"dgscan_{tag}"
-        return f"dgscan-{tag}@{self.profile.accounts.email_domain}"
+        """A new account name: ``dgscan<hex>`` (its length as the profile says), with the
+        email domain unless the target's accounts have usernames only."""
+        accounts = self.profile.accounts
+        length = accounts.name_length or DEFAULT_NAME_LENGTH
+        prefix = "dgscan" if length >= 12 else "dg"
+        name = (prefix + secrets.token_hex(32))[:length]
+        register = self.profile.endpoint("register")
+        wants_email = register is not None and (
+            register.identifier_kind == "email" or "{email}" in json.dumps(register.extra))
+        if accounts.identifier == "username" and not wants_email:
+            return name
+        return f"{name}@{accounts.email_domain}"
 
     def endpoint(self, role: str) -> Endpoint:
-        endpoint = self.profile.endpoint(role)
+        endpoint = self._login if role == "login" and self._login else \
+            self.profile.endpoint(role)
         if endpoint is None:
             raise Skip(f"no {role.replace('_', '-')} endpoint found (give one in a profile)")
         return endpoint
@@ -131,9 +178,11 @@ class AccountPool:
             raise Skip(self._refusal)
         account = Account(self.new_identifier(), strong_password(), owned=True)
         since = time.time() - 1
-        response = await self.register(account.identifier, account.password)
+        response = await self._retrying(
+            lambda: self.register(account.identifier, account.password), "registration")
         if not response.is_success:
-            self._refusal = f"registration refused a fresh account ({response.status_code})"
+            self._refusal = (f"registration refused a fresh account ({response.status_code}"
+                             f"{_fields_named(response)})")
             raise Skip(self._refusal)
         verified = False
         if self.mailbox is not None and self._mail_verifies is not False:
@@ -141,7 +190,7 @@ class AccountPool:
             self._mail_verifies = verified
         if self._proven_verified is not None and (verified or not self._proven_verified):
             return account
-        if self._proved(account, await self.login(account), verified):
+        if self._proved(account, await self._first_login(account), verified):
             return account
         if self.mailbox is None:
             self._refusal = ("a registered account cannot log in (verification needed?); "
@@ -150,10 +199,39 @@ class AccountPool:
         if not verified:
             await self._verify(account, since, required=True)
             self._mail_verifies = True
-        if not self._proved(account, await self.login(account), verified=True):
+        if not self._proved(account, await self._first_login(account), verified=True):
             self._refusal = "a registered and verified account still cannot log in"
             raise Skip(self._refusal)
         return account
+
+    async def _retrying(self, send: Callable[[], Awaitable[httpx.Response]],
+                        what: str) -> httpx.Response:
+        try:
+            return await with_retries(send, self.http.budget)
+        except httpx.TransportError as error:
+            self._refusal = f"the {what} kept failing ({type(error).__name__})"
+            raise Skip(self._refusal) from None
+
+    async def _first_login(self, account: Account) -> httpx.Response:
+        """The login that proves a fresh account works. Refused, it is tried once with the
+        account's other name (the email for a login that asked for a username, or the
+        other way round): a target may take either, whatever its field is called. One at
+        a time, so that accounts made side by side agree on the name."""
+        async with self._naming:
+            answer = await self._retrying(lambda: self.login(account), "login")
+            login = self.endpoint("login")
+            if answer.is_success or self._named or "@" not in account.identifier \
+                    or answer.status_code == 429 or not login.identifier:
+                self._named = self._named or answer.is_success
+                return answer
+            other = "email" if login.identifier_kind == "username" else "username"
+            self._login = login.model_copy(update={"identifier_kind": other})
+            retried = await self._retrying(lambda: self.login(account), "login")
+            if not retried.is_success:
+                self._login = None
+                return answer
+            self._named = True
+            return retried
 
     def _proved(self, account: Account, login: httpx.Response, verified: bool) -> bool:
         """Did this login open the fresh account? Keeps its session as a spare."""
@@ -161,7 +239,7 @@ class AccountPool:
             return False
         credential = read_credential(login, self.profile.session)
         if credential is not None:
-            self._spare[account.identifier] = credential
+            self._spare[account.identifier] = replace(credential, owner=account.identifier)
         if self._proven_verified is None:
             self._proven_verified = verified
         return True
@@ -199,7 +277,10 @@ class AccountPool:
 
     async def login(self, account: Account, password: str | None = None, *,
                     headers: dict[str, str] | None = None) -> httpx.Response:
-        return await send(self.http, self.endpoint("login"), headers=headers,
+        endpoint = self.endpoint("login")
+        if not account.owned:  # a lent account is called what its owner said
+            endpoint = endpoint.model_copy(update={"identifier_kind": None})
+        return await send(self.http, endpoint, headers=headers,
                           identifier=account.identifier,
                           password=account.password if password is None else password)
 
@@ -208,14 +289,18 @@ class AccountPool:
         spare = self._spare.pop(account.identifier, None)
         if spare is not None:
             return spare
-        response = await self.login(account)
+        try:
+            response = await with_retries(lambda: self.login(account), self.http.budget)
+        except httpx.TransportError as error:
+            raise Skip(f"login of a test account kept failing ({type(error).__name__})") \
+                from None
         if not response.is_success:
             raise Skip(f"login of a test account failed ({response.status_code})")
         credential = read_credential(response, self.profile.session)
         if credential is None:
             raise Skip("the login answer holds no token or cookie the scanner recognises; "
                        "set [session] in a profile")
-        return credential
+        return replace(credential, owner=account.identifier)
 
     async def shared_session(self, account: Account) -> Credential:
         """One session of ``account`` shared by the checks that only use it, never end it
@@ -233,9 +318,26 @@ class AccountPool:
         self._shared.pop(account.identifier, None)
         self._spare.pop(account.identifier, None)
 
+    async def oracle(self, credential: Credential | None = None) -> Oracle:
+        """The operation that judges credentials (:mod:`dynaguard.scan.oracle`), found
+        once with ``credential`` (live) or the primary account's shared session; Skip
+        when the target has none."""
+        async with self._judging:
+            if self._no_oracle is not None:
+                raise Skip(self._no_oracle)
+            if self._oracle is None:
+                if credential is None:
+                    credential = await self.shared_session(await self.get(0))
+                try:
+                    self._oracle = await find_oracle(self.http, self.profile,
+                                                     self.operations, credential)
+                except Skip as none:  # probed once per scan: the answer will not change
+                    self._no_oracle = none.reason
+                    raise
+        return self._oracle
+
     async def is_authenticated(self, credential: Credential | None) -> bool:
-        """Does the identity endpoint accept this credential (None: no credential)?"""
-        endpoint = self.endpoint("me")
-        headers = credential.headers() if credential is not None else {}
-        response = await self.http.request(endpoint.method, endpoint.path, headers=headers)
-        return response.is_success
+        """Does the target let this credential in (None: no credential)? Asked of the
+        oracle; Skip when there is none."""
+        oracle = await self.oracle(credential)
+        return await oracle.accepts(self.http, credential)

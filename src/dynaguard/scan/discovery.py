@@ -7,13 +7,20 @@ nothing downstream depends on the target being a dynaguard or even a FastAPI ser
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from dynaguard.scan.account_fields import (
+    AccountFields,
+    account_fields,
+    credential_endpoint,
+    name_length,
+)
 from dynaguard.scan.form_login import discover_forms
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.profile import Accounts, Endpoint, Profile, SessionStyle
@@ -22,6 +29,7 @@ from dynaguard.scan.spec_locations import SPEC_PATHS, fetch_spec
 __all__ = ["SPEC_PATHS", "Operation", "Surface", "discover", "fetch_spec", "parse_spec"]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+MAX_INLINE = 24
 
 IDENTIFIER_FIELDS = ("email", "username", "user_name", "userName", "login", "identifier",
                      "user", "mail", "e-mail", "email_address", "emailAddress", "account")
@@ -31,6 +39,7 @@ CURRENT_PASSWORD_FIELDS = ("current_password", "currentPassword", "old_password"
 NEW_PASSWORD_FIELDS = ("new_password", "newPassword", "password_new", "new")
 TOKEN_FIELDS = ("token", "code", "key", "verification_token", "verificationToken",
                 "refresh_token", "refreshToken", "refresh")
+REGISTER_WORDS = frozenset({"register", "signup", "registration", "users", "join"})
 SENSITIVE_WORDS = frozenset({
     "admin", "internal", "debug", "users", "user", "account", "accounts", "me", "profile",
     "settings", "sessions", "session", "billing", "payments", "orders", "keys", "secrets",
@@ -88,13 +97,27 @@ def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
     return node
 
 
+def _inline(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    """``node`` with every local ``$ref`` in it replaced by its target (a schema nested
+    deeper than ``MAX_INLINE`` levels, as a recursive one is, ends as ``{}``)."""
+    if depth > MAX_INLINE:
+        return {}
+    node = _resolve(spec, node)
+    if isinstance(node, dict):
+        return {key: _inline(spec, value, depth + 1) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(spec, value, depth + 1) for value in node]
+    return node
+
+
 def _body(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     content = _resolve(spec, op.get("requestBody", {})).get("content", {})
     for media, kind in (("application/json", "json"),
                         ("application/x-www-form-urlencoded", "form"),
                         ("multipart/form-data", "form")):
         if media in content:
-            return kind, _resolve(spec, content[media].get("schema", {}))
+            schema = _inline(spec, content[media].get("schema", {}))
+            return kind, schema if isinstance(schema, dict) else {}
     return "none", {}
 
 
@@ -122,6 +145,11 @@ def parse_spec(spec: dict[str, Any]) -> tuple[list[Operation], SessionStyle, lis
                 token_urls.append(str(url))
             send = SessionStyle(send_as="bearer")
         elif kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+            send = SessionStyle(send_as="bearer")
+        elif (kind == "apiKey" and scheme.get("in") == "header"
+              and str(scheme.get("name", "")).lower() == "authorization"):
+            # An Authorization "API key" is a token with a scheme word before it (how
+            # drf-spectacular describes simplejwt); Bearer is the one most servers take.
             send = SessionStyle(send_as="bearer")
         elif kind == "apiKey" and scheme.get("in") in ("header", "cookie") and send.send_as is None:
             send = SessionStyle(send_as="header" if scheme["in"] == "header" else "cookie",
@@ -151,14 +179,14 @@ def _pick(fields: Iterable[str], names: Iterable[str]) -> str | None:
     return None
 
 
-def _score(op: Operation, words: set[str], method: str | None = "POST") -> int:
+def _score(op: Operation, words: Set[str], method: str | None = "POST") -> int:
     if method is not None and op.method != method:
         return 0
     hits = len(op.words & words)
     return 10 * hits - len(op.path) // 10 if hits else 0
 
 
-def _best(operations: Iterable[Operation], words: set[str], method: str | None = "POST",
+def _best(operations: Iterable[Operation], words: Set[str], method: str | None = "POST",
           need: Iterable[tuple[str, ...]] = ()) -> Operation | None:
     ranked = []
     for op in operations:
@@ -169,10 +197,20 @@ def _best(operations: Iterable[Operation], words: set[str], method: str | None =
     return max(ranked, key=lambda item: item[0])[1] if ranked else None
 
 
-def _credential_endpoint(op: Operation) -> Endpoint:
-    return Endpoint(path=op.path, method=op.method, body=op.body,
-                    identifier=_pick(op.fields, IDENTIFIER_FIELDS),
-                    password=_pick(op.fields, PASSWORD_FIELDS))
+def _credential_endpoint(op: Operation, registration: AccountFields | None, *,
+                         registering: bool = False, password: bool = True) -> Endpoint:
+    return credential_endpoint(
+        op.path, op.method, op.body, op.schema,
+        identifier=_pick(op.fields, IDENTIFIER_FIELDS),
+        password=_pick(op.fields, PASSWORD_FIELDS) if password else None,
+        registration=registration, registering=registering)
+
+
+def _token_path(url: str) -> str:
+    """The path of an OAuth2 ``tokenUrl``, which may be absolute or relative (FastAPI's
+    tutorial writes ``tokenUrl="token"``)."""
+    path = urlsplit(url).path
+    return ("/" + path.lstrip("/")).rstrip("/")
 
 
 def profile_from_operations(operations: list[Operation], send: SessionStyle,
@@ -183,14 +221,22 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
     login = _best(operations, {"login", "signin", "logon", "authenticate", "session",
                                "sessions"}, need=creds)
     if login is None:
-        login = next((op for op in operations if op.method == "POST" and op.path in token_urls
+        token_paths = {_token_path(url) for url in token_urls}
+        login = next((op for op in operations if op.method == "POST"
+                      and op.path.rstrip("/") in token_paths
                       and _pick(op.fields, PASSWORD_FIELDS)), None)
+    if login is None:
+        # Token issuers named for what they hand out: simplejwt's `/api/token/`,
+        # djoser's `/auth/jwt/create/`.
+        login = _best([op for op in operations if not op.words & REGISTER_WORDS],
+                      {"token", "tokens", "jwt", "obtain", "auth"}, need=creds)
+    register = _best([op for op in operations if not op.secured and op != login],
+                     REGISTER_WORDS, need=creds)
+    registration = account_fields(register.schema) if register is not None else None
     if login is not None:
-        found["login"] = _credential_endpoint(login)
-    register = _best([op for op in operations if not op.secured],
-                     {"register", "signup", "registration", "users", "join"}, need=creds)
-    if register is not None and register != login:
-        found["register"] = _credential_endpoint(register)
+        found["login"] = _credential_endpoint(login, registration)
+    if register is not None:
+        found["register"] = _credential_endpoint(register, registration, registering=True)
     verify = _best(operations, {"verify", "confirm", "activate", "verification"},
                    need=[TOKEN_FIELDS])
     if verify is not None:
@@ -212,8 +258,7 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
                    {"forgot", "recover", "recovery", "lost", "reset"},
                    need=[IDENTIFIER_FIELDS])
     if forgot is not None and not _pick(forgot.fields, PASSWORD_FIELDS):
-        found["forgot"] = Endpoint(path=forgot.path, body=forgot.body,
-                                   identifier=_pick(forgot.fields, IDENTIFIER_FIELDS))
+        found["forgot"] = _credential_endpoint(forgot, registration, password=False)
     reset = _best([op for op in operations if not op.secured and op != verify],
                   {"reset", "recover", "recovery"}, method=None,
                   need=[TOKEN_FIELDS, NEW_PASSWORD_FIELDS + PASSWORD_FIELDS])
@@ -229,10 +274,19 @@ def profile_from_operations(operations: list[Operation], send: SessionStyle,
             path=change.path, method=change.method, body=change.body,
             password=_pick(change.fields, CURRENT_PASSWORD_FIELDS),
             new_password=_pick(change.fields, NEW_PASSWORD_FIELDS))
-    kind = None
-    if "login" in found and found["login"].identifier:
-        kind = "email" if "mail" in found["login"].identifier.lower() else "username"
-    return Profile(endpoints=found, session=send, accounts=Accounts(identifier=kind))
+    return Profile(endpoints=found, session=send, accounts=_accounts(found, register))
+
+
+def _accounts(found: dict[str, Endpoint], register: Operation | None) -> Accounts:
+    """What the scanner's accounts are called: as the registration names them, else as
+    the login's field does."""
+    kind = account_fields(register.schema).kind if register is not None else None
+    login = found.get("login")
+    if kind is None and login is not None and login.identifier:
+        kind = login.identifier_kind or (
+            "email" if "mail" in login.identifier.lower() else "username")
+    length = name_length(register.schema, Accounts().email_domain) if register else None
+    return Accounts(identifier=kind, name_length=length)
 
 
 async def discover(http: ScanHTTP, given: Profile | None = None) -> Surface:

@@ -142,7 +142,8 @@ async def scan_events(config: ScanConfig) -> AsyncGenerator[Event, None]:
         await _reach(http)
         surface = await discover(http, config.profile)
         pool = AccountPool(http, surface.profile, list(config.accounts),
-                           register=config.may_register, mailbox=mailbox)
+                           register=config.may_register, mailbox=mailbox,
+                           operations=surface.operations)
         # A sign-in page hides its sign-out until signed in: one look with a session.
         pool.profile = await complete_with_session(http, surface.profile, pool)
         surface = dataclasses.replace(surface, profile=pool.profile)

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from dynaguard.scan.errors import ProfileError
 
@@ -32,11 +32,15 @@ class Endpoint(_Model):
     method: str = "POST"
     body: Literal["json", "form", "none"] = "json"
     identifier: str | None = Field(None, description="Email or username field.")
+    identifier_kind: Literal["email", "username"] | None = Field(None, description=(
+        "What the identifier field takes: the account's email, or its username (the part "
+        "of the scanner's address before the @); empty = the identifier as it is."))
     password: str | None = None
     new_password: str | None = None
     token: str | None = Field(None, description="Refresh, verification or reset token field.")
-    extra: dict[str, str] = Field(default_factory=dict, description=(
-        "Further fields sent as they are; `{identifier}` and `{password}` are filled in."))
+    extra: dict[str, JsonValue] = Field(default_factory=dict, description=(
+        "Further fields sent as they are (any JSON value); `{identifier}`, `{password}`, "
+        "`{email}` and `{username}` in strings are filled in."))
     form_page: str | None = Field(None, description=(
         "An HTML page whose <form> this endpoint submits: it is fetched before every "
         "submission for its hidden fields (CSRF tokens) and the cookies it sets."))
@@ -74,6 +78,8 @@ class SessionStyle(_Model):
 class Accounts(_Model):
     identifier: Literal["email", "username"] | None = None
     email_domain: str = "example.com"
+    name_length: int | None = Field(None, ge=8, le=64, description=(
+        "Length of the names the scanner gives its accounts (before the @); empty = 16."))
 
 
 class Profile(_Model):
@@ -117,7 +123,9 @@ class Profile(_Model):
             session=SessionStyle(**{k: mine[k] if mine[k] is not None else theirs[k]
                                     for k in mine}),
             accounts=Accounts(identifier=self.accounts.identifier or base.accounts.identifier,
-                              email_domain=self.accounts.email_domain),
+                              email_domain=self.accounts.email_domain,
+                              name_length=self.accounts.name_length
+                              or base.accounts.name_length),
             protected=sorted({*self.protected, *base.protected}),
             public=sorted({*self.public, *base.public}))
 

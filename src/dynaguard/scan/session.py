@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import JsonValue
 
 from dynaguard.scan.profile import Endpoint, SessionStyle
 
-__all__ = ["Credential", "build_body", "json_or_none", "read_credential"]
+__all__ = ["Credential", "build_body", "fill_template", "json_or_none", "names_of",
+           "read_credential"]
 
-TOKEN_NAMES = ("access_token", "accessToken", "token", "jwt", "id_token", "auth_token",
-               "authToken", "data.access_token", "data.token")
-REFRESH_NAMES = ("refresh_token", "refreshToken", "data.refresh_token")
+# Where login answers put the session, in order of preference: these names at the top
+# level, then the same names inside the usual envelopes, breadth first.
+TOKEN_NAMES = ("access_token", "accessToken", "access", "token", "jwt", "id_token", "idToken",
+               "auth_token", "authToken", "session_token", "sessionToken", "bearer")
+REFRESH_NAMES = ("refresh_token", "refreshToken", "refresh")
+ENVELOPES = ("data", "result", "results", "tokens", "token", "auth", "session", "payload",
+             "response", "body", "user", "access")
+MAX_NESTING = 3
 TOKEN_HEADERS = ("authorization", "x-auth-token", "x-access-token", "x-session-token")
 
 
 @dataclass(frozen=True)
 class Credential:
-    """A live session as the scanner holds it; ``headers()`` makes a request carry it."""
+    """A live session as the scanner holds it; ``headers()`` makes a request carry it.
+    ``owner`` names the account it was opened for, when the scanner knows."""
 
     send_as: str
     name: str
     value: str
     token: str | None = None
     refresh_token: str | None = None
+    owner: str | None = None
 
     def headers(self) -> dict[str, str]:
         if self.send_as == "cookie":
@@ -51,22 +62,33 @@ def json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-def _refresh_token(body: Any, style: SessionStyle) -> str | None:
-    if not isinstance(body, dict):
-        return None
-    for name in [style.refresh_name] if style.refresh_name else REFRESH_NAMES:
-        value = _dig(body, name)
-        if isinstance(value, str) and value:
-            return value
+def _find(body: Any, names: tuple[str, ...]) -> str | None:
+    """The first non-empty string under one of ``names``, at the top level first, then
+    inside the usual envelopes (``data``, ``result``, ``tokens``, ...), breadth first."""
+    level = [body]
+    for _ in range(MAX_NESTING):
+        for node in level:
+            for name in names:
+                value = node.get(name) if isinstance(node, dict) else None
+                if isinstance(value, str) and value:
+                    return value
+        level = [node[key] for node in level if isinstance(node, dict)
+                 for key in ENVELOPES if isinstance(node.get(key), dict)]
     return None
+
+
+def _refresh_token(body: Any, style: SessionStyle) -> str | None:
+    if style.refresh_name:
+        value = _dig(body, style.refresh_name)
+        return value if isinstance(value, str) and value else None
+    return _find(body, REFRESH_NAMES)
 
 
 def _token(response: httpx.Response, body: Any, style: SessionStyle) -> str | None:
     if style.token_from in (None, "json") and isinstance(body, dict):
-        for name in [style.token_name] if style.token_name else TOKEN_NAMES:
-            value = _dig(body, name)
-            if isinstance(value, str) and value:
-                return value
+        value = _dig(body, style.token_name) if style.token_name else _find(body, TOKEN_NAMES)
+        if isinstance(value, str) and value:
+            return value
     if style.token_from in (None, "header"):
         for name in [style.token_name] if style.token_name else TOKEN_HEADERS:
             value = response.headers.get(name)
@@ -97,19 +119,51 @@ def read_credential(response: httpx.Response, style: SessionStyle) -> Credential
     return Credential("cookie", ",".join(cookies), value, token=first, refresh_token=refresh)
 
 
+def names_of(identifier: str) -> dict[str, str]:
+    """The names an identifier gives its account: ``{identifier}``, ``{email}`` (the
+    identifier itself) and ``{username}`` (the part before its @)."""
+    return {"identifier": identifier, "email": identifier,
+            "username": identifier.partition("@")[0]}
+
+
+def fill_template(template: JsonValue, values: Mapping[str, str]) -> JsonValue:
+    """``template`` with ``{name}`` placeholders in its strings filled from ``values``
+    (unknown names empty), however deep they are."""
+    if isinstance(template, str):
+        return template.format_map(_Blank(values))
+    if isinstance(template, list):
+        return [fill_template(item, values) for item in template]
+    if isinstance(template, dict):
+        return {key: fill_template(item, values) for key, item in template.items()}
+    return template
+
+
+def _form_value(value: JsonValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value) if isinstance(value, dict | list) \
+        else str(value)
+
+
 def build_body(endpoint: Endpoint, **values: str) -> dict[str, Any]:
-    """httpx keyword arguments for ``endpoint`` with its role fields filled from ``values``."""
-    fields: dict[str, str] = {}
+    """httpx keyword arguments for ``endpoint`` with its role fields filled from ``values``
+    (an identifier is sent as the email or the username the endpoint's field takes)."""
+    if "identifier" in values:
+        values = {**names_of(values["identifier"]), **values}
+    fields: dict[str, JsonValue] = {}
     for role in ("identifier", "password", "new_password", "token"):
         name = getattr(endpoint, role)
         if name and role in values:
-            fields[name] = values[role]
+            kind = endpoint.identifier_kind if role == "identifier" else None
+            fields[name] = values[kind or role]
     for name, template in endpoint.extra.items():
-        fields[name] = template.format_map(_Blank(values))
+        fields[name] = fill_template(template, values)
     if endpoint.body == "none":
         return {}
     if endpoint.body == "form":
-        return {"data": fields}
+        return {"data": {name: _form_value(value) for name, value in fields.items()}}
     return {"json": fields}
 
 

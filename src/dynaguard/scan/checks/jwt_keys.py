@@ -20,7 +20,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-from dynaguard.scan.checks.jwt_tokens import own_token, token_accepted
+from dynaguard.scan.checks.jwt_tokens import judged_at, own_token, token_accepted
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
@@ -140,9 +140,9 @@ async def alg_confusion(ctx: CheckContext) -> Outcome:
             tried += 1
             probe = hmac_token(header, _claims(token, "confusion"), secret)
             if await token_accepted(ctx, credential, probe):
-                me = ctx.accounts.endpoint("me")
+                me = await judged_at(ctx)
                 return failed("an HS256 token keyed with the published public key was "
-                              "accepted" + (MASKED if masked else ""), ctx.finding(me.label, {
+                              "accepted" + (MASKED if masked else ""), ctx.finding(me, {
                                   "key_source": where, "kid": jwk.get("kid"),
                                   "kty": jwk.get("kty"), "hmac_secret_form": form,
                                   "original_alg": token.alg, "random_key_accepted": masked},
@@ -162,10 +162,10 @@ async def kid_injection(ctx: CheckContext) -> Outcome:
                 if await token_accepted(ctx, credential, hmac_token(
                     {"typ": "JWT", "kid": kid}, _claims(token, "kid"), key))]
     if accepted:
-        me = ctx.accounts.endpoint("me")
+        me = await judged_at(ctx)
         return failed("tokens whose kid points at a key the scanner knows were accepted"
                       + (MASKED if masked else ""),
-                      ctx.finding(me.label, {"accepted": accepted, "alg": "HS256",
+                      ctx.finding(me, {"accepted": accepted, "alg": "HS256",
                                              "random_key_accepted": masked},
                                   confidence=_confidence(masked)))
     return passed(f"{len(KID_PROBES)} kid injections (path traversal, SQL) refused")
@@ -207,7 +207,7 @@ async def header_key_injection(ctx: CheckContext) -> Outcome:
             accepted = await _header_probes(ctx, credential, token, key, host)
             fetched = {"jku": "/jku/jwks.json" in host.fetched,
                        "x5u": "/x5u/cert.pem" in host.fetched}
-    me = ctx.accounts.endpoint("me")
+    me = await judged_at(ctx)
     evidence = {"accepted": [name for name, ok in accepted.items() if ok],
                 "target_fetched": fetched, "key_host": "scanner loopback (127.0.0.1)",
                 "alg": "RS256", "random_key_accepted": masked}
@@ -218,10 +218,10 @@ async def header_key_injection(ctx: CheckContext) -> Outcome:
                       else _confidence(masked))
         return failed("tokens signed with the scanner's key were accepted because their "
                       "header named it" + (MASKED if masked else ""),
-                      ctx.finding(me.label, evidence, confidence=confidence))
+                      ctx.finding(me, evidence, confidence=confidence))
     if any(fetched.values()):
         return failed("the target fetched key URLs named by a token header (refused the "
-                      "tokens)", ctx.finding(me.label, evidence, severity=Severity.LOW,
+                      "tokens)", ctx.finding(me, evidence, severity=Severity.LOW,
                                              title="Target fetches key URLs named by token "
                                                    "headers"))
     return passed("jku, x5u and embedded jwk tokens refused; no key URL fetched")

@@ -1,9 +1,11 @@
 """JWT verification (CWE-347, 613, 287): the scanner's own access token, changed offline and
-sent to the identity endpoint. A changed token that is accepted proves the server does not
-verify what it should: the signature, the algorithm, the expiry, the issuer or audience.
+sent to the credential oracle (the identity endpoint, or any protected operation that
+probing showed tells a session from none: :mod:`dynaguard.scan.oracle`). A changed token
+that is accepted proves the server does not verify what it should: the signature, the
+algorithm, the expiry, the issuer or audience.
 
-Every check first makes sure the identity endpoint refuses no credentials and accepts the
-unchanged token, so an acceptance can only come from the change.
+Every check first makes sure the oracle refuses no credentials and accepts the unchanged
+token, so an acceptance can only come from the change.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
@@ -22,7 +24,8 @@ from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import Jwt, crack_hmac, parse_jwt
 from dynaguard.scan.session import Credential
 
-__all__ = ["Forger", "forge_or_skip", "forger_for", "own_token", "token_accepted", "with_token"]
+__all__ = ["Forger", "forge_or_skip", "forger_for", "judged_at", "own_token", "token_accepted",
+           "with_token"]
 
 NONE_CASINGS = ("none", "None", "NONE", "nOnE")
 FOREIGN_ISSUER = "https://issuer.dgscan.invalid"
@@ -33,21 +36,26 @@ MAX_REMEMBERED = 64
 def with_token(credential: Credential, token: str) -> Credential:
     """``credential`` carrying ``token`` instead, sent the same way."""
     value = f"{credential.name}={token}" if credential.send_as == "cookie" else token
-    return Credential(credential.send_as, credential.name, value, token=token)
+    return replace(credential, value=value, token=token, refresh_token=None)
 
 
 async def own_token(ctx: CheckContext) -> tuple[Credential, Jwt]:
     """A live session of the primary account whose credential is a JWT the server honours."""
-    ctx.accounts.endpoint("me")
     credential = await ctx.accounts.shared_session(await ctx.accounts.get(0))
     token = parse_jwt(credential.token or "")
     if token is None:
         raise Skip("the access credential is not a JWT")
+    oracle = await ctx.accounts.oracle(credential)
     if await ctx.accounts.is_authenticated(None):
-        raise Skip("the identity endpoint answers without credentials; cannot judge tokens")
+        raise Skip(f"{oracle.label} answers without credentials; cannot judge tokens")
     if not await ctx.accounts.is_authenticated(credential):
-        raise Skip("the identity endpoint refuses the scanner's own token")
+        raise Skip(f"{oracle.label} refuses the scanner's own token")
     return credential, token
+
+
+async def judged_at(ctx: CheckContext) -> str:
+    """The operation whose answers judged the tokens: where a finding is."""
+    return (await ctx.accounts.oracle()).label
 
 
 async def token_accepted(ctx: CheckContext, credential: Credential, token: str) -> bool:
@@ -111,12 +119,12 @@ def _mask(secret: str) -> str:
            "own `alg` header choose how, or whether, it is checked."))
 async def alg_none(ctx: CheckContext) -> Outcome:
     credential, token = await own_token(ctx)
-    me = ctx.accounts.endpoint("me")
+    me = await judged_at(ctx)
     accepted = [alg for alg in NONE_CASINGS
                 if await token_accepted(ctx, credential, token.unsigned(alg))]
     if accepted:
         return failed(f"unsigned tokens accepted with alg {', '.join(accepted)}", ctx.finding(
-            me.label, {"accepted_alg_values": accepted, "original_alg": token.alg},
+            me, {"accepted_alg_values": accepted, "original_alg": token.alg},
             confidence=Confidence.CERTAIN))
     return passed(f"{len(NONE_CASINGS)} casings of alg none refused")
 
@@ -128,7 +136,7 @@ async def alg_none(ctx: CheckContext) -> Outcome:
            "for tokens from a trusted gateway."))
 async def signature_not_verified(ctx: CheckContext) -> Outcome:
     credential, token = await own_token(ctx)
-    me = ctx.accounts.endpoint("me")
+    me = await judged_at(ctx)
     probes = {"signature stripped": token.stripped(),
               "signature altered": token.altered_signature(),
               "claims altered under the original signature": token.tampered(jti="dgscan-x")}
@@ -136,7 +144,7 @@ async def signature_not_verified(ctx: CheckContext) -> Outcome:
                 if await token_accepted(ctx, credential, probe)]
     if accepted:
         return failed("tokens with a broken signature accepted", ctx.finding(
-            me.label, {"accepted": accepted, "alg": token.alg},
+            me, {"accepted": accepted, "alg": token.alg},
             confidence=Confidence.CERTAIN))
     return passed("stripped, altered and mismatched signatures refused")
 
@@ -178,7 +186,7 @@ async def forge_or_skip(ctx: CheckContext) -> tuple[Credential, Jwt, Forger]:
            "`exp` is listed in `options={\"require\": [...]}` and verification is on)."))
 async def expired_accepted(ctx: CheckContext) -> Outcome:
     credential, _, forger = await forge_or_skip(ctx)
-    me = ctx.accounts.endpoint("me")
+    me = await judged_at(ctx)
     now = int(time.time())
     probes: dict[str, dict[str, Any]] = {
         "expired an hour ago": {"exp": now - 3600, "iat": now - 7200, "jti": "dgscan-exp"}}
@@ -186,7 +194,7 @@ async def expired_accepted(ctx: CheckContext) -> Outcome:
                 if await token_accepted(ctx, credential, forger.sign(**claims))]
     if accepted:
         return failed("an expired token was accepted", ctx.finding(
-            me.label, {"accepted": accepted, "forged_by": forger.how},
+            me, {"accepted": accepted, "forged_by": forger.how},
             confidence=Confidence.CERTAIN))
     return passed(f"an expired token was refused (forged by {forger.how})")
 
@@ -197,7 +205,7 @@ async def expired_accepted(ctx: CheckContext) -> Outcome:
            "(`jwt.decode(..., issuer=ISSUER, audience=AUDIENCE)`) and require both claims."))
 async def claims_not_validated(ctx: CheckContext) -> Outcome:
     credential, token, forger = await forge_or_skip(ctx)
-    me = ctx.accounts.endpoint("me")
+    me = await judged_at(ctx)
     probes = {"foreign issuer": {"iss": FOREIGN_ISSUER, "jti": "dgscan-iss"},
               "foreign audience": {"aud": FOREIGN_AUDIENCE, "jti": "dgscan-aud"}}
     findings: list[Finding] = []
@@ -206,8 +214,8 @@ async def claims_not_validated(ctx: CheckContext) -> Outcome:
         if claim not in token.claims:
             continue
         if await token_accepted(ctx, credential, forger.sign(**claims)):
-            findings.append(ctx.finding(me.label, {"accepted": name, "forged_by": forger.how,
-                                                   "claim": claim},
+            findings.append(ctx.finding(me, {"accepted": name, "forged_by": forger.how,
+                                             "claim": claim},
                                         title=f"Token {claim} not validated",
                                         confidence=Confidence.CERTAIN))
     if findings:
@@ -232,6 +240,7 @@ async def _identity(ctx: CheckContext, credential: Credential) -> Any:
            "session it names, whose owner must equal `sub`), not from `sub` alone; and "
            "close whatever let the token be forged (see the other jwt findings)."))
 async def sub_swapped(ctx: CheckContext) -> Outcome:
+    ctx.accounts.endpoint("me")  # the identity it answers with tells whose session it is
     credential, token, forger = await forge_or_skip(ctx)
     if "sub" not in token.claims:
         raise Skip("the scanner's token has no sub claim to swap")
@@ -242,10 +251,10 @@ async def sub_swapped(ctx: CheckContext) -> Outcome:
     forged = with_token(credential, forger.sign(sub=theirs.claims["sub"], jti="dgscan-sub"))
     answer = await _identity(ctx, forged)
     shown = json.dumps(answer) if answer is not None else ""
-    me = ctx.accounts.endpoint("me")
+    me = ctx.accounts.endpoint("me").label
     if second.identifier in shown and first.identifier not in shown:
         return failed("a forged token with the second account's sub was served as that "
-                      "account", ctx.finding(me.label, {
+                      "account", ctx.finding(me, {
                           "forged_by": forger.how, "swapped": "sub",
                           "identity_returned": "second scanner account",
                           "other_claims_kept": sorted(set(token.claims) - {"sub", "jti"})},

@@ -40,6 +40,7 @@ AUTH_FLOW_WORDS = frozenset({"login", "signin", "register", "signup", "token", "
 # A well-formed id that no object has: an unauthenticated DELETE must never hit someone's.
 DUMMY_ID = "00000000-0000-4000-8000-000000000001"
 REFUSALS = frozenset({401, 403, 407})
+PUBLIC_ROLES = frozenset({"register", "login", "verify_email", "refresh", "forgot", "reset"})
 MAX_OBJECTS = 8
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TRAILING_PARAM = re.compile(r"^(?P<base>/.*)/\{[^}/]+\}$")
@@ -86,6 +87,10 @@ def _candidates(ctx: CheckContext) -> list[tuple[Operation, bool]]:
     declared = set(ctx.profile.protected)
     public = set(ctx.profile.public)
     secured_paths = {op.path for op in ctx.surface.operations if op.secured}
+    # The registration, login and recovery operations discovery found are public by
+    # design, whatever their path looks like (`POST /users/` registers).
+    sign_in = {endpoint.label for role, endpoint in ctx.profile.endpoints.items()
+               if role in PUBLIC_ROLES}
     found: dict[str, tuple[Operation, bool]] = {}
     for op in ctx.surface.operations:
         if op.label in public:
@@ -93,7 +98,8 @@ def _candidates(ctx: CheckContext) -> list[tuple[Operation, bool]]:
         if (op.secured or op.label in declared
                 or (op.method in WRITE_METHODS and op.path in secured_paths)):
             found[op.label] = (op, True)
-        elif op.words & SENSITIVE_WORDS and not op.words & AUTH_FLOW_WORDS:
+        elif (op.words & SENSITIVE_WORDS and not op.words & AUTH_FLOW_WORDS
+              and op.label not in sign_in):
             found[op.label] = (op, False)
     for label in declared - set(found):
         method, _, path = label.partition(" ")

@@ -287,17 +287,16 @@ async def token_expiry(ctx: CheckContext) -> Outcome:
            "throws out someone who stole the password or a session."))
 async def sessions_survive_reset(ctx: CheckContext) -> Outcome:
     reset = ctx.accounts.endpoint("reset")
-    ctx.accounts.endpoint("me")
     account = await ctx.accounts.disposable()
     before = await ctx.accounts.session(account)
-    await live_session(ctx, before)
+    judge = await live_session(ctx, before)
     issued = await request_reset(ctx, account)
     done = await _first_reset(ctx, account, issued)
     findings = []
     if await ctx.accounts.is_authenticated(before):
         findings.append(ctx.finding(
             reset.label, {"reset_status": done.status_code, "credential": before.send_as,
-                          "identity_endpoint_after_reset": "accepted"},
+                          "identity_endpoint_after_reset": "accepted", "judged_by": judge},
             confidence=Confidence.CERTAIN))
     refresh = ctx.profile.endpoint("refresh")
     if refresh is not None and before.refresh_token:

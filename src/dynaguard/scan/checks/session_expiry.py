@@ -19,12 +19,15 @@ LONG_LIVED_S = 3600
 VERY_LONG_LIVED_S = 86_400
 
 
-async def live_session(ctx: CheckContext, credential: Credential) -> None:
-    """Skip unless the identity endpoint tells a live session from no session."""
+async def live_session(ctx: CheckContext, credential: Credential) -> str:
+    """Skip unless the credential oracle tells this live session from no session; the
+    oracle's operation, which judges the session from then on."""
+    oracle = await ctx.accounts.oracle(credential)
     if await ctx.accounts.is_authenticated(None):
-        raise Skip("the identity endpoint answers without credentials; cannot judge sessions")
+        raise Skip(f"{oracle.label} answers without credentials; cannot judge sessions")
     if not await ctx.accounts.is_authenticated(credential):
-        raise Skip("the identity endpoint refuses a fresh session")
+        raise Skip(f"{oracle.label} refuses a fresh session")
+    return oracle.label
 
 
 @check("session.logout_invalidation", title="Session still valid after logout",
@@ -34,9 +37,8 @@ async def live_session(ctx: CheckContext, credential: Credential) -> None:
            "token on the client."))
 async def logout_invalidation(ctx: CheckContext) -> Outcome:
     logout = ctx.accounts.endpoint("logout")
-    ctx.accounts.endpoint("me")
     credential = await ctx.accounts.session(await ctx.accounts.get(0))
-    await live_session(ctx, credential)
+    judge = await live_session(ctx, credential)
     response = await send(ctx.http, logout, headers=credential.headers(),
                           token=credential.refresh_token or "")
     if not (response.is_success or response.is_redirect):
@@ -45,7 +47,7 @@ async def logout_invalidation(ctx: CheckContext) -> Outcome:
     if await ctx.accounts.is_authenticated(credential):
         findings.append(ctx.finding(logout.label, {
             "logout_status": response.status_code, "credential": credential.send_as,
-            "identity_endpoint_after_logout": "accepted"}))
+            "identity_endpoint_after_logout": "accepted", "judged_by": judge}))
     refresh = ctx.profile.endpoint("refresh")
     if refresh is not None and credential.refresh_token:
         renewed = await ctx.http.request(
@@ -67,11 +69,10 @@ async def logout_invalidation(ctx: CheckContext) -> Outcome:
            "credentials version checked on every request, revoke refresh tokens)."))
 async def password_change_invalidation(ctx: CheckContext) -> Outcome:
     change = ctx.accounts.endpoint("change_password")
-    ctx.accounts.endpoint("me")
     account = await ctx.accounts.owned()
     first = await ctx.accounts.session(account)
     second = await ctx.accounts.session(account)
-    await live_session(ctx, second)
+    judge = await live_session(ctx, second)
     new_password = strong_password()
     response = await ctx.http.request(
         change.method, change.path, headers=first.headers(),
@@ -83,7 +84,8 @@ async def password_change_invalidation(ctx: CheckContext) -> Outcome:
     if await ctx.accounts.is_authenticated(second):
         return failed("another session stayed valid after the password changed",
                       ctx.finding(change.label, {"change_status": response.status_code,
-                                                 "other_session_after_change": "accepted"}))
+                                                 "other_session_after_change": "accepted",
+                                                 "judged_by": judge}))
     return passed(f"{change.label} ended the account's other sessions")
 
 

@@ -38,7 +38,6 @@ async def _other_account_cookies(ctx: CheckContext) -> dict[str, str]:
            "change), ignoring any id the request carries; end the old session."))
 async def fixation(ctx: CheckContext) -> Outcome:
     login = ctx.accounts.endpoint("login")
-    ctx.accounts.endpoint("me")
     account = await ctx.accounts.get(0)
     first = await ctx.accounts.login(account)
     if not first.is_success:
@@ -46,9 +45,12 @@ async def fixation(ctx: CheckContext) -> Outcome:
     issued = _cookies(first)
     if not issued:
         raise Skip("login sets no cookie: no cookie session to fix")
+    judge = await ctx.accounts.oracle()
     chosen = {name: "dgscan" + secrets.token_hex(16) for name in issued}
     probes = {"client-chosen id": chosen}
-    others = await _other_account_cookies(ctx)
+    # Whose session a kept id now is takes an answer that names the account.
+    me = ctx.accounts.profile.endpoint("me")
+    others = await _other_account_cookies(ctx) if me is not None else {}
     if others:
         probes["another account's session id"] = others
     findings: list[Finding] = []
@@ -62,22 +64,24 @@ async def fixation(ctx: CheckContext) -> Outcome:
         if not response.is_success or not kept:
             continue
         credential = Credential("cookie", ",".join(kept),
-                                "; ".join(f"{k}={planted[k]}" for k in kept))
+                                "; ".join(f"{k}={planted[k]}" for k in kept),
+                                owner=account.identifier)
         if name == "client-chosen id":
             if await ctx.accounts.is_authenticated(credential):
                 findings.append(ctx.finding(login.label, {
-                    "planted": name, "cookies_kept": kept,
-                    "planted_id_authenticates": True}, confidence=Confidence.CERTAIN))
+                    "planted": name, "cookies_kept": kept, "planted_id_authenticates": True,
+                    "judged_by": judge.label}, confidence=Confidence.CERTAIN))
             continue
         # The other account's session still standing as its own is no fixation: the
         # planted id must now be this account's.
-        me = ctx.accounts.endpoint("me")
+        if me is None:  # others are probed only with an identity answer
+            continue
         answer = await ctx.http.request(me.method, me.path, headers=credential.headers())
         if answer.is_success and account.identifier in answer.text:
             findings.append(ctx.finding(login.label, {
                 "planted": name, "cookies_kept": kept, "planted_id_authenticates": True,
-                "planted_id_now_signs_in_as": "the account that logged in"},
-                confidence=Confidence.CERTAIN))
+                "planted_id_now_signs_in_as": "the account that logged in",
+                "judged_by": me.label}, confidence=Confidence.CERTAIN))
     if findings:
         return failed("login kept a session id the client sent", *findings)
     return passed(f"login issued new ids for {', '.join(sorted(issued))}")
