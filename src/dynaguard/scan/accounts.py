@@ -19,6 +19,7 @@ import httpx
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.mailbox import Mailbox, extract_token
+from dynaguard.scan.prerequisites import Prerequisite, for_role
 from dynaguard.scan.profile import Endpoint, Profile
 from dynaguard.scan.session import Credential, build_body, read_credential
 
@@ -52,6 +53,7 @@ class AccountPool:
         self.mailbox = mailbox
         self._made: list[Account] = []
         self._refusal: str | None = None
+        self._refusal_needs = Prerequisite.TEST_ACCOUNT
         # Whether the target's mail verified the last fresh account (None: not known yet).
         self._mail_verifies: bool | None = None
         self._shared: dict[str, Credential] = {}
@@ -74,7 +76,8 @@ class AccountPool:
     def endpoint(self, role: str) -> Endpoint:
         endpoint = self.profile.endpoint(role)
         if endpoint is None:
-            raise Skip(f"no {role.replace('_', '-')} endpoint found (give one in a profile)")
+            raise Skip(f"no {role.replace('_', '-')} endpoint found (give one in a profile)",
+                       needs=for_role(role))
         return endpoint
 
     async def get(self, index: int) -> Account:
@@ -92,14 +95,16 @@ class AccountPool:
             if account.owned:
                 return account
         if not self.may_register:
-            raise Skip("brute-force checks use only scanner-owned accounts; allow --register")
+            raise Skip("brute-force checks use only scanner-owned accounts; allow --register",
+                       needs=Prerequisite.OWNED_ACCOUNT)
         return await self.get(len(self.given) + len(self._made))
 
     async def disposable(self) -> Account:
         """A new scanner-owned account of its own, for checks that may get it throttled or
         locked: other checks keep working with theirs."""
         if not self.may_register:
-            raise Skip("lockout-prone checks use only scanner-owned accounts; allow --register")
+            raise Skip("lockout-prone checks use only scanner-owned accounts; allow --register",
+                       needs=Prerequisite.OWNED_ACCOUNT)
         return await self.fresh()
 
     async def for_failures(self) -> Account:
@@ -125,17 +130,18 @@ class AccountPool:
         account has logged in, the next ones made the same way skip that proof (a login
         costs the target a password hash); their first session comes when a check asks."""
         if self._refusal:
-            raise Skip(self._refusal)
+            raise Skip(self._refusal, needs=self._refusal_needs)
         if not self.may_register:
             self._refusal = ("no test account: pass --user/--password, or --register "
                              "(on by default only for loopback targets)")
-            raise Skip(self._refusal)
+            raise Skip(self._refusal, needs=Prerequisite.TEST_ACCOUNT)
         account = Account(self.new_identifier(), strong_password(), owned=True)
         since = time.time() - 1
         response = await self.register(account.identifier, account.password)
         if not response.is_success:
             self._refusal = f"registration refused a fresh account ({response.status_code})"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.REGISTRATION_REFUSED
+            raise Skip(self._refusal, needs=self._refusal_needs)
         verified = False
         if self.mailbox is not None and self._mail_verifies is not False:
             verified = await self._verify(account, since, required=False)
@@ -147,13 +153,15 @@ class AccountPool:
         if self.mailbox is None:
             self._refusal = ("a registered account cannot log in (verification needed?); "
                              "pass --mailbox DIR or smtp://127.0.0.1:PORT")
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.MAILBOX
+            raise Skip(self._refusal, needs=self._refusal_needs)
         if not verified:
             await self._verify(account, since, required=True)
             self._mail_verifies = True
         if not self._proved(account, await self.login(account), verified=True):
             self._refusal = "a registered and verified account still cannot log in"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.TARGET_REFUSED
+            raise Skip(self._refusal, needs=self._refusal_needs)
         return account
 
     def _proved(self, account: Account, login: httpx.Response, verified: bool) -> bool:
@@ -178,7 +186,8 @@ class AccountPool:
             if not required:
                 return False
             self._refusal = f"no verification mail arrived in {self.mailbox.where}"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.MAILBOX
+            raise Skip(self._refusal, needs=self._refusal_needs)
         token, link = extract_token(text)
         endpoint = self.profile.endpoint("verify_email")
         if token and endpoint is not None:
@@ -190,12 +199,14 @@ class AccountPool:
             response = await self.http.request("GET", link)
         else:
             self._refusal = "the verification mail holds no token or link"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.MAILBOX
+            raise Skip(self._refusal, needs=self._refusal_needs)
         if not response.is_success and not response.is_redirect:
             if not required:
                 return False
             self._refusal = f"email verification failed ({response.status_code})"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.TARGET_REFUSED
+            raise Skip(self._refusal, needs=self._refusal_needs)
         return True
 
     async def login(self, account: Account, password: str | None = None, *,
@@ -213,11 +224,12 @@ class AccountPool:
             return spare
         response = await self.login(account)
         if not response.is_success:
-            raise Skip(f"login of a test account failed ({response.status_code})")
+            raise Skip(f"login of a test account failed ({response.status_code})",
+                       needs=Prerequisite.TARGET_REFUSED)
         credential = read_credential(response, self.profile.session)
         if credential is None:
             raise Skip("the login answer holds no token or cookie the scanner recognises; "
-                       "set [session] in a profile")
+                       "set [session] in a profile", needs=Prerequisite.SESSION_SHAPE)
         return credential
 
     async def shared_session(self, account: Account) -> Credential:

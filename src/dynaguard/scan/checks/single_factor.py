@@ -17,6 +17,7 @@ from dynaguard.scan.discovery import fetch_spec
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.privileged import (
     AdminOperation,
     admin_operations,
@@ -87,10 +88,12 @@ async def _password_only_admin(ctx: CheckContext, account: Account,
 async def single_factor_admin(ctx: CheckContext) -> Outcome:
     fetched = await fetch_spec(ctx.http)
     if fetched is None:
-        raise Skip("no OpenAPI document: administrative operations cannot be told apart")
+        raise Skip("no OpenAPI document: administrative operations cannot be told apart",
+                   needs=Prerequisite.SPEC)
     admin = admin_operations(ctx.surface.operations, fetched[1])
     if not admin:
-        raise Skip("no administrative-looking operation in the spec")
+        raise Skip("no administrative-looking operation in the spec",
+                   needs=Prerequisite.NOT_APPLICABLE)
     reads = [c for c in admin if c.op.method == "GET" and not c.op.has_path_params]
     mfa = mfa_operations(ctx.surface.operations)
     findings: list[Finding] = []
@@ -113,5 +116,5 @@ async def single_factor_admin(ctx: CheckContext) -> Outcome:
         return failed("administration is reachable with a single factor", *findings)
     if not ctx.accounts.given:
         raise Skip("; ".join([*notes, "no administrator given (--user) to try a password-only "
-                              "login with"]))
+                              "login with"]), needs=Prerequisite.ADMIN_ACCOUNT)
     return passed("; ".join(notes))
