@@ -100,7 +100,8 @@ def test_fifty_nine_point_nine_percent_is_not_sixty() -> None:
 
 def test_every_prerequisite_names_what_unlocks_it() -> None:
     for needs in Prerequisite:
-        assert needs.label and needs.unlock, needs
+        assert needs.label, needs
+        assert needs.unlock, needs
     assert "--mailbox" in Prerequisite.MAILBOX.unlock
     assert "--user2" in Prerequisite.SECOND_ACCOUNT.unlock
     assert '[endpoints.refresh] path = "/..."' in Prerequisite.REFRESH_ENDPOINT.unlock
