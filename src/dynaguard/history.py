@@ -173,12 +173,14 @@ def _key(finding: Finding) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Diff:
-    """What changed from ``before`` to ``after``."""
+    """What changed from ``before`` to ``after``. A finding of ``before`` whose check did
+    not run in ``after`` is ``untested``, not fixed."""
 
     score_before: int
     score_after: int
     new: tuple[Finding, ...]
     fixed: tuple[Finding, ...]
+    untested: tuple[Finding, ...] = ()
 
     @property
     def regressed(self) -> bool:
@@ -194,16 +196,20 @@ class Diff:
     def to_dict(self) -> dict[str, Any]:
         return {"score_before": self.score_before, "score_after": self.score_after,
                 "regressed": self.regressed, "new": [f.to_dict() for f in self.new],
-                "fixed": [f.to_dict() for f in self.fixed]}
+                "fixed": [f.to_dict() for f in self.fixed],
+                "untested": [f.to_dict() for f in self.untested]}
 
 
 def compare(before: ScanResult, after: ScanResult) -> Diff:
-    """New and fixed findings (by check and endpoint) and the two scores."""
+    """New, fixed and untested findings (by check and endpoint) and the two scores."""
     old = {_key(f) for f in before.findings}
     now = {_key(f) for f in after.findings}
+    ran = {c.check for c in after.checks if c.ran}
+    gone = [f for f in before.findings if _key(f) not in now]
     return Diff(before.score, after.score,
                 tuple(f for f in after.findings if _key(f) not in old),
-                tuple(f for f in before.findings if _key(f) not in now))
+                tuple(f for f in gone if f.check in ran),
+                tuple(f for f in gone if f.check not in ran))
 
 
 class History:
