@@ -13,7 +13,6 @@ from tests.scan.conftest import ServerThread
 
 from dynaguard.dashboard.app import create_dashboard
 from dynaguard.history import History
-from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.findings import (
     CheckResult,
     CheckStatus,
@@ -22,6 +21,7 @@ from dynaguard.scan.findings import (
     ScanResult,
     Severity,
 )
+from dynaguard.scan.prerequisites import Prerequisite
 
 CHROMIUM = Path("/usr/bin/chromium")
 TARGET = "http://127.0.0.1:9/api"
