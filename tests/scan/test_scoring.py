@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dynaguard.scan.findings import (
     CheckResult,
     CheckStatus,
@@ -105,3 +107,9 @@ def test_every_prerequisite_names_what_unlocks_it() -> None:
     assert "--mailbox" in Prerequisite.MAILBOX.unlock
     assert "--user2" in Prerequisite.SECOND_ACCOUNT.unlock
     assert '[endpoints.refresh] path = "/..."' in Prerequisite.REFRESH_ENDPOINT.unlock
+
+
+def test_the_scanner_page_lists_every_prerequisite() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "scanner.md").read_text()
+    missing = [str(needs) for needs in Prerequisite if f"`{needs}`" not in page]
+    assert missing == []
