@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dynaguard.scan.findings import (
     CheckResult,
     CheckStatus,
@@ -98,18 +96,3 @@ def test_fifty_nine_point_nine_percent_is_not_sixty() -> None:
     assert score(results)[1] == "incomplete"
     assert Coverage.of(results).percent == 59
     assert score([*results[:599], _result(CheckStatus.PASSED), *results[600:]])[1] == "A"
-
-
-def test_every_prerequisite_names_what_unlocks_it() -> None:
-    for needs in Prerequisite:
-        assert needs.label, needs
-        assert needs.unlock, needs
-    assert "--mailbox" in Prerequisite.MAILBOX.unlock
-    assert "--user2" in Prerequisite.SECOND_ACCOUNT.unlock
-    assert '[endpoints.refresh] path = "/..."' in Prerequisite.REFRESH_ENDPOINT.unlock
-
-
-def test_the_scanner_page_lists_every_prerequisite() -> None:
-    page = (Path(__file__).parents[2] / "docs" / "scanner.md").read_text()
-    missing = [str(needs) for needs in Prerequisite if f"`{needs}`" not in page]
-    assert missing == []
