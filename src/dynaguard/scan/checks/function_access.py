@@ -147,8 +147,10 @@ async def bfla(ctx: CheckContext) -> Outcome:
     reads = [c for c in candidates if c.op.method == "GET" and not c.op.has_path_params]
     writes = [c for c in candidates if c.op.method in WRITE_METHODS and user_target(c.op)]
     if not reads and not writes:
+        # None at all in the spec: not applicable; only unsafe ones: untested.
         raise Skip("no administrative-looking operation the scanner may safely call",
-                   needs=Prerequisite.NOT_APPLICABLE)
+                   needs=Prerequisite.UNSPECIFIED if candidates
+                   else Prerequisite.NOT_APPLICABLE)
     _, credential, confidence = await _ordinary(ctx)
     read_count, findings = await _reads(ctx, reads[:MAX_READS], credential, confidence)
     write_count, more = await _writes(ctx, writes[:MAX_WRITES], credential, confidence)

@@ -38,7 +38,8 @@ async def malformed_login(ctx: CheckContext) -> Outcome:
     login = ctx.accounts.endpoint("login")
     if login.body != "json" or not login.password or not login.identifier:
         raise Skip("the login endpoint takes no JSON body with identifier and password",
-                   needs=Prerequisite.NOT_APPLICABLE)
+                   needs=Prerequisite.NOT_APPLICABLE if login.body != "json"
+                   else Prerequisite.LOGIN_ENDPOINT)
     account = await ctx.accounts.for_failures()
     marker = "dgscan-" + secrets.token_hex(8)
     base = build_body(login, identifier=account.identifier, password=marker)["json"]
@@ -95,7 +96,8 @@ async def malformed_refresh(ctx: CheckContext) -> Outcome:
     refresh = ctx.accounts.endpoint("refresh")
     if refresh.body != "json" or not refresh.token:
         raise Skip("the refresh endpoint takes no JSON body with a token field",
-                   needs=Prerequisite.NOT_APPLICABLE)
+                   needs=Prerequisite.NOT_APPLICABLE if refresh.body != "json"
+                   else Prerequisite.REFRESH_ENDPOINT)
     marker = "dgscan-" + secrets.token_hex(8)
     base = build_body(refresh, token=marker)["json"]
     probes: dict[str, dict[str, Any]] = {
