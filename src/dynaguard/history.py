@@ -184,13 +184,17 @@ class Diff:
 
     @property
     def regressed(self) -> bool:
-        return self.score_after < self.score_before or bool(self.new)
+        """The score dropped, a finding is new, or a known finding went untested (a scan
+        that skipped the check must not pass for one that fixed it)."""
+        return self.score_after < self.score_before or bool(self.new) or bool(self.untested)
 
     def reasons(self) -> list[str]:
         reasons = []
         if self.score_after < self.score_before:
             reasons.append(f"score dropped from {self.score_before} to {self.score_after}")
         reasons.extend(f"new finding: {f.title} ({f.endpoint}) [{f.check}]" for f in self.new)
+        reasons.extend(f"finding no longer tested: {f.title} ({f.endpoint}) [{f.check} did "
+                       "not run]" for f in self.untested)
         return reasons
 
     def to_dict(self) -> dict[str, Any]:

@@ -238,3 +238,16 @@ def test_every_format_carries_the_coverage() -> None:
         assert Prerequisite.MAILBOX.label in page
         assert Prerequisite.MAILBOX.unlock in page
         assert "not applicable" in page
+
+
+def test_a_finding_whose_check_did_not_run_again_is_untested_and_a_regression() -> None:
+    before = sample()
+    skipped = tuple(CheckResult(c.check, c.title, CheckStatus.SKIPPED, "no account",
+                                needs=Prerequisite.TEST_ACCOUNT) if c.findings else c
+                    for c in before.checks)
+    after = replace(before, score=100, grade="incomplete", checks=skipped)
+    diff = compare(before, after)
+    assert (diff.fixed, [f.check for f in diff.untested]) == ((), ["session.logout_invalidation"])
+    assert diff.regressed
+    assert diff.reasons() == ["finding no longer tested: Session survives logout "
+                              "(POST /api/logout) [session.logout_invalidation did not run]"]

@@ -84,6 +84,8 @@ async def test_client_lists_tools_scans_and_compares(serve: Serve, tmp_path: Pat
             since = structured(await session.call_tool(
                 "compare_scans", {"before_id": 2, "after_id": untested["scan_id"]}))
             assert (len(since["fixed"]), len(since["untested"])) == (0, 2)
+            assert since["regressed"] is True  # not tested is not fixed
+            assert "no longer tested" in since["reasons"][-1]
             assert since["coverage_after"]["ran"] == 0
 
             missing = await session.call_tool("get_scan", {"scan_id": 99})
