@@ -6,13 +6,17 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
+import pytest
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from dynaguard.scan.accounts import Account, AccountPool
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.engine import run_scan
+from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import CheckStatus, ScanResult
+from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import Endpoint, Profile
 from tests.scan.conftest import Serve
@@ -101,3 +105,19 @@ async def test_a_refresh_token_without_its_endpoint_stays_applicable(serve: Serv
     assert check.prerequisite is Prerequisite.REFRESH_ENDPOINT, check.detail
     assert dict(result.coverage.skipped_by) == {
         Prerequisite.REFRESH_ENDPOINT: ("refresh.rotation_and_reuse",)}
+
+
+async def test_a_lent_account_without_a_second_names_the_second_as_missing() -> None:
+    """One --user and no --register: cross-user checks lack the second account (the flag
+    that unlocks them is --user2), not "a test account"."""
+    http = ScanHTTP("http://127.0.0.1:1", budget=10, concurrency=1, timeout=1.0)
+    try:
+        pool = AccountPool(http, PROFILE, [Account("qa@example.com", "pw", owned=False)],
+                           register=False, mailbox=None)
+        assert (await pool.get(0)).identifier == "qa@example.com"
+        with pytest.raises(Skip) as skipped:
+            await pool.get(1)
+        assert skipped.value.needs is Prerequisite.SECOND_ACCOUNT
+        assert "--user2" in skipped.value.needs.unlock
+    finally:
+        await http.aclose()

@@ -84,6 +84,9 @@ class AccountPool:
         """Account ``index`` (0 primary, 1 secondary): given, else registered."""
         if index < len(self.given):
             return self.given[index]
+        if self.given and not self.may_register:
+            raise Skip("no second test account: pass --user2/--password2, or --register",
+                       needs=Prerequisite.SECOND_ACCOUNT)
         async with self._making:
             while len(self._made) <= index - len(self.given):
                 self._made.append(await self.fresh())
