@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +15,8 @@ from typer.testing import CliRunner
 
 from dynaguard.cli import app
 from dynaguard.history import History, history_path
+from dynaguard.scan.findings import CheckResult, CheckStatus
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.settings import Settings
 from tests.dashboard.conftest import TARGET, scan_of
 
@@ -89,3 +95,47 @@ def test_history_and_report_take_a_history_file(workdir: Path,
     empty = CliRunner().invoke(app, ["history"])  # the configured file holds nothing
     assert empty.exit_code == 0, empty.output
     assert "no scans recorded" in empty.stderr
+
+
+def test_coverage_is_stored_with_each_scan(tmp_path: Path) -> None:
+    """The row and the stored document carry the coverage, prerequisites included."""
+    store = History(tmp_path / "h.sqlite3")
+    skipped = CheckResult("auth.unverified_login", "t", CheckStatus.SKIPPED, "no mailbox",
+                          needs=Prerequisite.MAILBOX)
+    scan = scan_of(TARGET, datetime(2026, 11, 1, tzinfo=UTC), 100, "A")
+    scan_id = store.record(replace(scan, checks=(*scan.checks, skipped)))
+    row = store.row(scan_id)
+    assert row is not None
+    assert (row.ran, row.applicable, row.coverage) == (1, 2, "1/2 checks (50%)")
+    assert row.to_dict()["coverage"] == {"ran": 1, "applicable": 2}
+    loaded = store.get(scan_id)
+    assert loaded is not None
+    assert dict(loaded.coverage.skipped_by) == {Prerequisite.MAILBOX: ("auth.unverified_login",)}
+
+
+def test_a_history_file_from_before_coverage_still_loads(tmp_path: Path) -> None:
+    """A file whose table lacks the coverage columns and whose documents name no
+    prerequisite: it is brought up to date, and its skipped checks read as unspecified."""
+    path = tmp_path / "old.sqlite3"
+    document = {
+        "schema": "dynaguard.scan/1", "target": TARGET, "started_at": "2026-10-01T08:00:00Z",
+        "duration_s": 2.0, "requests": 40, "score": 100, "grade": "B", "findings": [],
+        "checks": [{"check": "jwt.alg_none", "status": "passed", "detail": "refused"},
+                   {"check": "session.fixation", "status": "skipped", "detail": "no cookie"}]}
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE scans (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT "
+                    "NULL, started_at TEXT NOT NULL, duration_s REAL NOT NULL, requests "
+                    "INTEGER NOT NULL, score INTEGER NOT NULL, grade TEXT NOT NULL, findings "
+                    "INTEGER NOT NULL, document TEXT NOT NULL)")
+        db.execute("INSERT INTO scans (target, started_at, duration_s, requests, score, grade, "
+                   "findings, document) VALUES (?, ?, 2.0, 40, 100, 'B', 0, ?)",
+                   (TARGET, document["started_at"], json.dumps(document)))
+    store = History(path)
+    (row,) = store.scans()
+    assert (row.grade, row.ran, row.applicable) == ("B", 1, 2)
+    old = store.get(row.id)
+    assert old is not None
+    assert old.grade == "B"  # as it was recorded
+    assert dict(old.coverage.skipped_by) == {Prerequisite.UNSPECIFIED: ("session.fixation",)}
+    new_id = store.record(scan_of(TARGET, datetime(2026, 11, 1, tzinfo=UTC), 100, "A"))
+    assert [(r.id, r.ran) for r in store.scans()] == [(new_id, 1), (row.id, 1)]

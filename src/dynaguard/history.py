@@ -28,6 +28,7 @@ from dynaguard.scan.findings import (
     ScanResult,
     Severity,
 )
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.report.json import SCHEMA, to_document
 from dynaguard.settings import Settings, describe_validation_error
 
@@ -44,7 +45,9 @@ CREATE TABLE IF NOT EXISTS scans (
     score INTEGER NOT NULL,
     grade TEXT NOT NULL,
     findings INTEGER NOT NULL,
-    document TEXT NOT NULL
+    document TEXT NOT NULL,
+    ran INTEGER,
+    applicable INTEGER
 );
 CREATE INDEX IF NOT EXISTS scans_by_target ON scans (target, id);
 CREATE TABLE IF NOT EXISTS findings (
@@ -61,6 +64,33 @@ CREATE TABLE IF NOT EXISTS findings (
     PRIMARY KEY (scan_id, position)
 );
 """
+_ROW = "id, target, started_at, duration_s, requests, score, grade, findings, ran, applicable"
+# Columns added since the first history files were written: (name, SQL type).
+_ADDED = (("ran", "INTEGER"), ("applicable", "INTEGER"))
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a history file written by an older version up to date: add the coverage
+    columns and fill them from each stored document (its checks' statuses)."""
+    def missing() -> list[tuple[str, str]]:
+        have = {row[1] for row in db.execute("PRAGMA table_info(scans)")}
+        return [(name, kind) for name, kind in _ADDED if name not in have]
+
+    if not missing():
+        return
+    db.execute("BEGIN IMMEDIATE")  # one writer migrates; the others then find it done
+    try:
+        for name, kind in missing():
+            db.execute(f"ALTER TABLE scans ADD COLUMN {name} {kind}")
+        for scan_id, document in db.execute("SELECT id, document FROM scans").fetchall():
+            coverage = from_document(json.loads(document)).coverage
+            db.execute("UPDATE scans SET ran = ?, applicable = ? WHERE id = ?",
+                       (coverage.ran, coverage.applicable, scan_id))
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+
 
 def history_path(settings: Settings | None = None) -> Path:
     """The ``history`` setting (``DYNAGUARD_HISTORY``, also from ``.env``), else
@@ -83,11 +113,31 @@ class ScanRow:
     score: int
     grade: str
     findings: int
+    ran: int | None = None
+    applicable: int | None = None
+
+    @property
+    def coverage(self) -> str:
+        """``31/38 checks (81%)``, or a dash for a row stored without coverage."""
+        if self.ran is None or not self.applicable:
+            return "-" if self.ran is None else f"{self.ran}/0 checks"
+        return f"{self.ran}/{self.applicable} checks ({self.ran * 100 // self.applicable}%)"
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "target": self.target, "started_at": self.started_at,
                 "duration_s": self.duration_s, "requests": self.requests, "score": self.score,
-                "grade": self.grade, "findings": self.findings}
+                "grade": self.grade, "findings": self.findings,
+                "coverage": None if self.ran is None else {"ran": self.ran,
+                                                           "applicable": self.applicable}}
+
+
+def _prerequisite(value: Any) -> Prerequisite | None:
+    """A skipped check's prerequisite as stored; documents from before prerequisites were
+    recorded (or naming one this version does not know) read as unspecified."""
+    try:
+        return Prerequisite(value) if value is not None else None
+    except ValueError:
+        return Prerequisite.UNSPECIFIED
 
 
 def from_document(document: dict[str, Any]) -> ScanResult:
@@ -106,7 +156,8 @@ def from_document(document: dict[str, Any]) -> ScanResult:
     for raw in document["checks"]:
         found = by_check.pop(raw["check"], [])
         checks.append(CheckResult(raw["check"], raw.get("title", raw["check"]),
-                                  CheckStatus(raw["status"]), raw["detail"], tuple(found)))
+                                  CheckStatus(raw["status"]), raw["detail"], tuple(found),
+                                  needs=_prerequisite(raw.get("needs"))))
     for check_id, found in by_check.items():  # findings of a check the document did not list
         checks.append(CheckResult(check_id, check_id, CheckStatus.FAILED, "", tuple(found)))
     started = datetime.fromisoformat(document["started_at"].replace("Z", "+00:00"))
@@ -122,37 +173,47 @@ def _key(finding: Finding) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Diff:
-    """What changed from ``before`` to ``after``."""
+    """What changed from ``before`` to ``after``. A finding of ``before`` whose check did
+    not run in ``after`` is ``untested``, not fixed."""
 
     score_before: int
     score_after: int
     new: tuple[Finding, ...]
     fixed: tuple[Finding, ...]
+    untested: tuple[Finding, ...] = ()
 
     @property
     def regressed(self) -> bool:
-        return self.score_after < self.score_before or bool(self.new)
+        """The score dropped, a finding is new, or a known finding went untested (a scan
+        that skipped the check must not pass for one that fixed it)."""
+        return self.score_after < self.score_before or bool(self.new) or bool(self.untested)
 
     def reasons(self) -> list[str]:
         reasons = []
         if self.score_after < self.score_before:
             reasons.append(f"score dropped from {self.score_before} to {self.score_after}")
         reasons.extend(f"new finding: {f.title} ({f.endpoint}) [{f.check}]" for f in self.new)
+        reasons.extend(f"finding no longer tested: {f.title} ({f.endpoint}) [{f.check} did "
+                       "not run]" for f in self.untested)
         return reasons
 
     def to_dict(self) -> dict[str, Any]:
         return {"score_before": self.score_before, "score_after": self.score_after,
                 "regressed": self.regressed, "new": [f.to_dict() for f in self.new],
-                "fixed": [f.to_dict() for f in self.fixed]}
+                "fixed": [f.to_dict() for f in self.fixed],
+                "untested": [f.to_dict() for f in self.untested]}
 
 
 def compare(before: ScanResult, after: ScanResult) -> Diff:
-    """New and fixed findings (by check and endpoint) and the two scores."""
+    """New, fixed and untested findings (by check and endpoint) and the two scores."""
     old = {_key(f) for f in before.findings}
     now = {_key(f) for f in after.findings}
+    ran = {c.check for c in after.checks if c.ran}
+    gone = [f for f in before.findings if _key(f) not in now]
     return Diff(before.score, after.score,
                 tuple(f for f in after.findings if _key(f) not in old),
-                tuple(f for f in before.findings if _key(f) not in now))
+                tuple(f for f in gone if f.check in ran),
+                tuple(f for f in gone if f.check not in ran))
 
 
 class History:
@@ -167,19 +228,21 @@ class History:
         with closing(sqlite3.connect(self.path)) as db:
             db.execute("PRAGMA foreign_keys = ON")
             db.executescript(_DDL)
+            _migrate(db)
             with db:  # one transaction
                 yield db
 
     def record(self, result: ScanResult) -> int:
         """Store a scan and its findings; returns the scan's id."""
         document = to_document(result)
+        coverage = result.coverage
         with self._db() as db:
             cursor = db.execute(
                 "INSERT INTO scans (target, started_at, duration_s, requests, score, grade, "
-                "findings, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "findings, document, ran, applicable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.target, document["started_at"], result.duration_s, result.requests,
                  result.score, result.grade, len(result.findings),
-                 json.dumps(document, default=str)))
+                 json.dumps(document, default=str), coverage.ran, coverage.applicable))
             scan_id = cursor.lastrowid
             assert scan_id is not None  # noqa: S101 -- an INSERT always sets it
             db.executemany(
@@ -191,8 +254,7 @@ class History:
 
     def scans(self, target: str | None = None, limit: int = 100) -> list[ScanRow]:
         """The newest scans first (of one target, or of all)."""
-        query = ("SELECT id, target, started_at, duration_s, requests, score, grade, findings "
-                 "FROM scans")
+        query = f"SELECT {_ROW} FROM scans"  # noqa: S608 -- a fixed column list
         args: tuple[Any, ...] = ()
         if target is not None:
             query += " WHERE target = ?"
@@ -220,17 +282,16 @@ class History:
     def row(self, scan_id: int) -> ScanRow | None:
         """One scan's summary, without its findings."""
         with self._db() as db:
-            row = db.execute(
-                "SELECT id, target, started_at, duration_s, requests, score, grade, findings "
-                "FROM scans WHERE id = ?", (scan_id,)).fetchone()
+            row = db.execute(f"SELECT {_ROW} FROM scans WHERE id = ?",  # noqa: S608 -- fixed columns
+                             (scan_id,)).fetchone()
         return ScanRow(*row) if row else None
 
     def targets(self) -> list[tuple[ScanRow, int]]:
         """Each target's latest scan and how many scans it has, most recently scanned first."""
         with self._db() as db:
             rows = db.execute(
-                "SELECT id, target, started_at, duration_s, requests, score, grade, findings, "
-                "counted.n FROM scans JOIN (SELECT MAX(id) AS last, COUNT(*) AS n FROM scans "
+                f"SELECT {_ROW}, counted.n FROM scans JOIN"  # noqa: S608 -- fixed columns
+                " (SELECT MAX(id) AS last, COUNT(*) AS n FROM scans "
                 "GROUP BY target) AS counted ON scans.id = counted.last ORDER BY id DESC"
             ).fetchall()
         return [(ScanRow(*row[:-1]), int(row[-1])) for row in rows]

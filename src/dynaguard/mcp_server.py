@@ -22,9 +22,19 @@ __all__ = ["build_server", "main"]
 MAX_BUDGET = 5000
 
 
+def _coverage(result: ScanResult) -> dict[str, Any]:
+    """The coverage document, and for each missing prerequisite what it was and what would
+    unlock its checks (so a client can tell its user how to test more)."""
+    coverage = result.coverage
+    return {**coverage.to_dict(), "summary": coverage.describe(),
+            "unlock": {str(needs): {"missing": needs.label, "unlock": needs.unlock}
+                       for needs in coverage.skipped_by}}
+
+
 def _summary(scan_id: int, result: ScanResult) -> dict[str, Any]:
     return {"scan_id": scan_id, "target": result.target, "score": result.score,
             "grade": result.grade, "requests": result.requests,
+            "coverage": _coverage(result),
             "findings": [{"index": n, "check": f.check, "severity": str(f.severity),
                           "title": f.title, "endpoint": f.endpoint}
                          for n, f in enumerate(result.findings)],
@@ -50,7 +60,9 @@ def build_server(history: History | None = None) -> MCPServer:
                        password: str | None = None, budget: int = 1500) -> dict[str, Any]:
         """Scan the API at ``url`` for broken authentication; the scan is recorded in the
         history. ``checks`` keeps only checks whose id starts with one of these prefixes;
-        ``user``/``password`` name a test account (else loopback targets get their own)."""
+        ``user``/``password`` name a test account (else loopback targets get their own).
+        The answer's ``coverage`` says how many applicable checks ran; a grade of
+        ``incomplete`` (under 60% ran) means the scan cannot vouch for the target."""
         from dynaguard.scan.accounts import Account  # noqa: PLC0415 -- heavy, on demand
         from dynaguard.scan.config import ScanConfig  # noqa: PLC0415
         from dynaguard.scan.engine import run_scan  # noqa: PLC0415
@@ -97,11 +109,14 @@ def build_server(history: History | None = None) -> MCPServer:
 
     @server.tool()
     def compare_scans(before_id: int, after_id: int) -> dict[str, Any]:
-        """What changed between two scans: new and fixed findings, the scores, and whether
-        the later one regressed (score down or a new finding)."""
-        diff = compare(_load(store, before_id), _load(store, after_id))
+        """What changed between two scans: new and fixed findings (and those whose check
+        did not run again: untested, not fixed), the scores, each scan's coverage, and
+        whether the later one regressed (score down or a new finding)."""
+        before, after = _load(store, before_id), _load(store, after_id)
+        diff = compare(before, after)
         return {"before": before_id, "after": after_id, **diff.to_dict(),
-                "reasons": diff.reasons()}
+                "coverage_before": before.coverage.to_dict(),
+                "coverage_after": after.coverage.to_dict(), "reasons": diff.reasons()}
 
     return server
 

@@ -21,6 +21,7 @@ from dynaguard.scan.findings import (
     ScanResult,
     Severity,
 )
+from dynaguard.scan.prerequisites import Prerequisite
 
 CHROMIUM = Path("/usr/bin/chromium")
 TARGET = "http://127.0.0.1:9/api"
@@ -49,13 +50,19 @@ TIMING = finding("jwt.alg_none", 347, "API2:2023", "CC6.1", "Unsigned tokens acc
                  severity=Severity.CRITICAL, endpoint="GET /auth/me")
 
 
-def scan_of(target: str, when: datetime, score: int, grade: str,
-            *found: Finding) -> ScanResult:
+def scan_of(target: str, when: datetime, score: int, grade: str, *found: Finding,
+            also: tuple[CheckResult, ...] = ()) -> ScanResult:
     checks = tuple(CheckResult(f.check, f.title, CheckStatus.FAILED, "found", (f,))
                    for f in found)
     passed = CheckResult("jwt.expiry", "Expiry enforced", CheckStatus.PASSED, "tried expired")
     return ScanResult(target=target, started_at=when, duration_s=3.5, requests=120,
-                      score=score, grade=grade, checks=(*checks, passed))
+                      score=score, grade=grade, checks=(*checks, passed, *also))
+
+
+# The third scan ran the BOLA check again (it passed: fixed) and could not run one check.
+RECHECKED = CheckResult("access.bola", "BOLA", CheckStatus.PASSED, "refused")
+NO_MAILBOX = CheckResult("auth.unverified_login", "Unverified login", CheckStatus.SKIPPED,
+                         "needs the target's mailbox", needs=Prerequisite.MAILBOX)
 
 
 @pytest.fixture
@@ -66,7 +73,8 @@ def history(tmp_path: Path) -> History:
     day = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     store.record(scan_of(TARGET, day, 62, "D", LOGOUT, BOLA))
     store.record(scan_of("http://127.0.0.1:10/other", day + timedelta(hours=2), 41, "F", TIMING))
-    store.record(scan_of(TARGET, day + timedelta(days=1), 81, "B", LOGOUT, MALICIOUS))
+    store.record(scan_of(TARGET, day + timedelta(days=1), 81, "B", LOGOUT, MALICIOUS,
+                         also=(RECHECKED, NO_MAILBOX)))
     return store
 
 

@@ -7,13 +7,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.dashboard.conftest import TARGET
+from tests.dashboard.conftest import TARGET, scan_of
 from typer.testing import CliRunner
 
 from dynaguard.cli import app as cli
@@ -47,6 +48,24 @@ def test_pages_escape_what_the_target_sent(client: TestClient, path: str) -> Non
     if "scans/3" in path or "diff" in path:
         assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in body
         assert "&lt;/pre&gt;" in body
+
+
+def test_pages_show_the_coverage(client: TestClient, history: History) -> None:
+    """The scan page says how many checks ran and what would unlock the rest; lists and the
+    diff carry the ratio; a finding whose check did not run again is not called fixed."""
+    scan = client.get("/scans/3").text
+    assert "4 of 5 applicable checks ran (80%)" in scan
+    assert 'data-needs="mailbox"' in scan
+    assert "--register --mailbox DIR" in scan
+    for path in ("/", f"/target?url={quote(TARGET, safe='')}"):
+        assert "4/5 checks (80%)" in client.get(path).text
+    diff = client.get("/diff?before=1&after=3").text
+    assert "checks ran 3/3 checks (100%) → 4/5 checks (80%)" in diff
+    assert 'id="untested"' not in diff  # access.bola ran again and passed: fixed
+    again = history.record(scan_of(TARGET, datetime(2026, 11, 22, tzinfo=UTC), 90, "A"))
+    later = client.get(f"/diff?before=1&after={again}").text
+    assert 'id="untested"' in later
+    assert "Another user&#39;s note is readable" in later.split('id="untested"')[1]
 
 
 def test_policy_forbids_scripts_and_other_origins() -> None:

@@ -19,7 +19,8 @@ ROOT = Path(__file__).parents[2]
 def test_action_yml_is_a_composite_action_with_the_inputs() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
-    assert {"target", "fail-under", "sarif"} <= set(action["inputs"])
+    assert {"target", "fail-under", "allow-incomplete", "sarif"} <= set(action["inputs"])
+    assert {"checks-ran", "checks-applicable"} <= set(action["outputs"])
     assert action["inputs"]["target"]["required"] is True
     steps = action["runs"]["steps"]
     scan = next(s for s in steps if s.get("id") == "scan")
@@ -70,4 +71,25 @@ def test_entry_script_checks_its_inputs() -> None:
     args, sarif = scan_arguments({"INPUT_TARGET": "http://127.0.0.1:1"})
     assert args[:3] == ["http://127.0.0.1:1", "--format", "sarif"]
     assert "--fail-under" not in args
+    assert "--allow-incomplete" not in args
     assert sarif == Path("dynaguard.sarif")
+    allowed, _ = scan_arguments({"INPUT_TARGET": "http://127.0.0.1:1",
+                                 "INPUT_ALLOW_INCOMPLETE": "true"})
+    assert "--allow-incomplete" in allowed
+    with pytest.raises(SystemExit, match="allow-incomplete"):
+        scan_arguments({"INPUT_TARGET": "http://127.0.0.1:1", "INPUT_ALLOW_INCOMPLETE": "yes"})
+
+
+def test_entry_script_fails_an_incomplete_scan_unless_allowed(
+        serve: Serve, tmp_path: Path) -> None:
+    """No account for the session check: incomplete, so fail-under 0 fails it unless
+    allow-incomplete; the summary names what would unlock the skipped check."""
+    url = serve(create_vuln_app())
+    env = {**env_for(url, tmp_path, "0"), "INPUT_ARGS": "--check session.logout --no-register"}
+    assert main(env) == 1
+    found = outputs(tmp_path)
+    assert (found["grade"], found["checks-ran"], found["checks-applicable"]) == (
+        "incomplete", "0", "1")
+    assert "--user ID --password PW" in (tmp_path / "summary.md").read_text()
+    (tmp_path / "output").unlink()
+    assert main({**env, "INPUT_ALLOW_INCOMPLETE": "true"}) == 0

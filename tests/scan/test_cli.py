@@ -14,7 +14,7 @@ from tests.scan.vulnapp import create_vuln_app
 
 runner = CliRunner()
 KEYS = {"schema", "target", "started_at", "duration_s", "requests", "score", "grade",
-        "findings", "checks"}
+        "coverage", "findings", "checks"}
 FINDING_KEYS = {"check", "title", "severity", "confidence", "cwe", "owasp", "soc2", "endpoint",
                 "evidence", "remediation"}
 
@@ -70,6 +70,30 @@ def test_clean_target_passes_the_gates(serve: Serve) -> None:
     document = json.loads(result.stdout)
     assert document["grade"] == "A"
     assert {c["status"] for c in document["checks"]} == {"passed"}
+
+
+def test_an_incomplete_scan_fails_the_gates_unless_allowed(serve: Serve) -> None:
+    """Without accounts the session checks cannot run: the grade is `incomplete`, which
+    --fail-under and --fail-on fail (exit 1) and --allow-incomplete lets pass."""
+    url = serve(create_vuln_app())
+    base = ["scan", url, "--check", "session.access", "--check", "session.logout",
+            "--check", "auth.missing", "--no-register", "--quiet", "--no-history"]
+    result = runner.invoke(app, [*base, "--format", "json"])
+    assert result.exit_code == 0, result.output  # no gate asked: the report is the answer
+    document = json.loads(result.stdout)
+    assert document["grade"] == "incomplete"
+    coverage = document["coverage"]
+    assert coverage["ran"] * 10 < coverage["applicable"] * 6
+    assert sorted(coverage["skipped_by"]["test_account"]) == [
+        "session.access_token_lifetime", "session.logout_invalidation"]
+    for gate in (["--fail-under", "0"], ["--fail-on", "critical"]):
+        failed = runner.invoke(app, [*base, *gate])
+        assert failed.exit_code == 1, failed.output
+        assert "the scan is incomplete" in failed.stderr
+        assert "--allow-incomplete" in failed.stderr
+        assert runner.invoke(app, [*base, *gate, "--allow-incomplete"]).exit_code == 0
+    text = runner.invoke(app, base).stdout
+    assert "--user ID --password PW" in text  # the line that would unlock them
 
 
 def test_text_report_names_grade_and_findings(serve: Serve, tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.engine import run_scan
 from dynaguard.scan.findings import CheckStatus, Severity
+from dynaguard.scan.prerequisites import Prerequisite
+from dynaguard.scan.scoring import MIN_COVERAGE
 from dynaguard.settings import Settings
 
 
@@ -31,6 +33,14 @@ async def test_guard_scans_clean(guard_url: str, settings: Settings) -> None:
                 "auth.single_factor_admin"}
     assert skipped <= may_skip, statuses
     assert len(skipped) < len(statuses) / 2
+    # Each skip names why: only the cookie checks are out of the coverage (no cookie is
+    # set at all), and what ran is well over the 60% a letter grade needs.
+    coverage = result.coverage
+    print(coverage.describe(), dict(coverage.skipped_by), coverage.not_applicable)
+    assert set(coverage.not_applicable) <= {"session.fixation", "session.cookie_flags"}
+    assert set(coverage.skipped_by) <= {Prerequisite.THROTTLED, Prerequisite.FORGEABLE_TOKEN,
+                                        Prerequisite.ADMIN_ACCOUNT}
+    assert coverage.share >= MIN_COVERAGE
     assert CheckStatus.ERROR not in statuses.values()
     serious = [(f.check, f.title, f.evidence) for f in result.findings
                if f.severity.rank > Severity.INFO.rank]

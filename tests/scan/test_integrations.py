@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,9 +24,11 @@ from dynaguard.scan.findings import (
     ScanResult,
     Severity,
 )
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.report import html as html_report
 from dynaguard.scan.report import json as json_report
 from dynaguard.scan.report import sarif as sarif_report
+from dynaguard.scan.report import text as text_report
 from tests.scan.conftest import Serve
 from tests.scan.vulnapp import create_vuln_app
 
@@ -199,3 +203,51 @@ def test_every_format_renders_a_stored_scan(fmt: str) -> None:
     result = runner.invoke(app, ["report", str(scan_id), "--format", fmt])
     assert result.exit_code == 0
     assert "Session survives logout" in result.stdout
+
+
+def with_coverage() -> ScanResult:
+    """The sample with a check skipped for a named prerequisite and one not applicable."""
+    base = sample()
+    return replace(base, checks=(
+        *base.checks,
+        CheckResult("auth.unverified_login", "Unverified accounts cannot log in",
+                    CheckStatus.SKIPPED, "needs the target's mailbox",
+                    needs=Prerequisite.MAILBOX),
+        CheckResult("session.fixation", "Session id renewed at login", CheckStatus.SKIPPED,
+                    "login sets no cookie", needs=Prerequisite.NOT_APPLICABLE)))
+
+
+def test_every_format_carries_the_coverage() -> None:
+    """2 of 4 applicable checks ran; each format says so and names what was missing."""
+    result = with_coverage()
+    expected = {"applicable": 4, "ran": 2,
+                "skipped_by": {"mailbox": ["auth.unverified_login"],
+                               "unspecified": ["mfa.bypass"]},
+                "errored": [], "not_applicable": ["session.fixation"]}
+    document = json_report.to_document(result)
+    assert document["coverage"] == expected
+    assert {"check": "auth.unverified_login", "status": "skipped",
+            "detail": "needs the target's mailbox", "needs": "mailbox"} in document["checks"]
+    assert from_document(document).coverage == result.coverage
+    log = sarif_report.to_sarif(result)
+    assert sarif_errors(log) == []
+    assert log["runs"][0]["properties"]["coverage"] == expected
+    for page in (html.unescape(html_report.render(result)),
+                 text_report.render(result, width=200)):
+        assert "2 of 4 applicable checks ran (50%)" in page
+        assert Prerequisite.MAILBOX.label in page
+        assert Prerequisite.MAILBOX.unlock in page
+        assert "not applicable" in page
+
+
+def test_a_finding_whose_check_did_not_run_again_is_untested_and_a_regression() -> None:
+    before = sample()
+    skipped = tuple(CheckResult(c.check, c.title, CheckStatus.SKIPPED, "no account",
+                                needs=Prerequisite.TEST_ACCOUNT) if c.findings else c
+                    for c in before.checks)
+    after = replace(before, score=100, grade="incomplete", checks=skipped)
+    diff = compare(before, after)
+    assert (diff.fixed, [f.check for f in diff.untested]) == ((), ["session.logout_invalidation"])
+    assert diff.regressed
+    assert diff.reasons() == ["finding no longer tested: Session survives logout "
+                              "(POST /api/logout) [session.logout_invalidation did not run]"]

@@ -41,6 +41,8 @@ async def test_client_lists_tools_scans_and_compares(serve: Serve, tmp_path: Pat
             clean = structured(await session.call_tool(
                 "scan_api", {"url": url, "checks": ["session.logout"]}))
             assert (clean["scan_id"], clean["grade"], clean["findings"]) == (1, "A", [])
+            assert (clean["coverage"]["ran"], clean["coverage"]["applicable"]) == (1, 1)
+            assert clean["coverage"]["summary"] == "1 of 1 applicable checks ran (100%)"
             switch.current = 1
             flawed = structured(await session.call_tool(
                 "scan_api", {"url": url, "checks": ["session.logout"]}))
@@ -51,8 +53,10 @@ async def test_client_lists_tools_scans_and_compares(serve: Serve, tmp_path: Pat
 
             scans = structured(await session.call_tool("list_scans", {"target": url}))
             assert [s["id"] for s in scans["scans"]] == [2, 1]
+            assert scans["scans"][0]["coverage"] == {"ran": 1, "applicable": 1}
             document = structured(await session.call_tool("get_scan", {"scan_id": 2}))
             assert document["schema"] == "dynaguard.scan/1"
+            assert document["coverage"]["ran"] == 1
             assert len(document["findings"]) == 2
             explained = structured(await session.call_tool(
                 "explain_finding", {"scan_id": 2, "index": 0}))
@@ -68,6 +72,21 @@ async def test_client_lists_tools_scans_and_compares(serve: Serve, tmp_path: Pat
                 "compare_scans", {"before_id": 2, "after_id": 1}))
             assert back["regressed"] is False
             assert len(back["fixed"]) == 2
+
+            # No account for the check: skipped, incomplete, and told what would unlock it.
+            untested = structured(await session.call_tool("scan_api", {
+                "url": url, "checks": ["session.logout"], "user": "nobody@example.com",
+                "password": "not-this-one-either"}))
+            assert untested["grade"] == "incomplete"
+            assert untested["coverage"]["ran"] == 0
+            (needs,) = untested["coverage"]["skipped_by"]
+            assert untested["coverage"]["unlock"][needs]["unlock"]
+            since = structured(await session.call_tool(
+                "compare_scans", {"before_id": 2, "after_id": untested["scan_id"]}))
+            assert (len(since["fixed"]), len(since["untested"])) == (0, 2)
+            assert since["regressed"] is True  # not tested is not fixed
+            assert "no longer tested" in since["reasons"][-1]
+            assert since["coverage_after"]["ran"] == 0
 
             missing = await session.call_tool("get_scan", {"scan_id": 99})
             assert missing.is_error

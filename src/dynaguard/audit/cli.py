@@ -66,6 +66,9 @@ def audit(  # noqa: PLR0917 -- one parameter per command-line option, as Typer w
         min=0, max=100, help="Exit 1 when the score is below this.")] = None,
     fail_on: Annotated[Severity | None, typer.Option(
         help="Exit 1 on any finding at or above this severity.")] = None,
+    allow_incomplete: Annotated[bool, typer.Option(
+        help="Let --fail-under and --fail-on pass an audit graded incomplete (under 60% of "
+             "its checks could run); without it such an audit fails them.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
     baseline: Annotated[str | None, typer.Option(
         help="A JSON report to compare with: exit 1 when the score drops or a finding is new.")
@@ -125,6 +128,7 @@ def audit(  # noqa: PLR0917 -- one parameter per command-line option, as Typer w
         Console().print(text_report.renderable(result))
     if gate.scan_id is not None:
         err.print(f"recorded as scan {gate.scan_id} in {gate.history_file}", highlight=False)
-    reasons = gate_failures(result, fail_under, fail_on) + gate.failures(result)
+    reasons = gate_failures(result, fail_under, fail_on, allow_incomplete=allow_incomplete) \
+        + gate.failures(result)
     if reasons:
         raise stop("gate failed: " + "; ".join(reasons), 1)

@@ -20,6 +20,7 @@ from dynaguard.audit.tally import AuditContext, Seen
 from dynaguard.audit.tokens import TokenAuditor
 from dynaguard.scan.errors import TargetUnreachable
 from dynaguard.scan.findings import CheckResult, CheckStatus, ScanResult
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.scoring import score
 from dynaguard.store.client import error_code, open_client
 
@@ -76,7 +77,8 @@ async def run_audit(config: AuditConfig, progress: Progress | None = None) -> Sc
         item_results = [*passwords.results(context), *schema.results(context),
                         *tokens.results(context)]
         if refused is not None:
-            item_results = [CheckResult(r.check, r.title, CheckStatus.SKIPPED, refused)
+            item_results = [CheckResult(r.check, r.title, CheckStatus.SKIPPED, refused,
+                                        needs=Prerequisite.TABLE_ACCESS)
                             for r in item_results]
         elif count >= config.max_items:
             note = f" (stopped at --max-items {config.max_items})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dynaguard.audit.reader import TableFacts, Unavailable
 from dynaguard.audit.tally import CheckSpec, result_of
 from dynaguard.scan.findings import CheckResult, CheckStatus, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 
 __all__ = ["DELETION_PROTECTION", "PITR", "TTL", "table_results"]
 
@@ -33,7 +34,7 @@ DELETION_PROTECTION = CheckSpec(
 
 def _skipped(spec: CheckSpec, reason: str) -> CheckResult:
     return CheckResult(check=spec.check, title=spec.title, status=CheckStatus.SKIPPED,
-                       detail=reason)
+                       detail=reason, needs=Prerequisite.TABLE_ACCESS)
 
 
 def table_results(facts: TableFacts, token_items: int) -> list[CheckResult]:

@@ -113,6 +113,7 @@ def create_dashboard(history: History) -> FastAPI:
             return not_found(f"no scan {scan_id}")
         previous = history.previous(row.target, before_id=row.id)
         return page("scan.html.j2", title=f"Scan {row.id}", row=row, result=result,
+                    coverage=result.coverage,
                     grouping=group, groupings=list(Grouping),
                     groups=group_findings(result.findings, group),
                     previous=previous[0] if previous else None)

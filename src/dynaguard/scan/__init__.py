@@ -2,7 +2,8 @@
 
 Kept light on import (the command line loads it for ``--help``): the engine lives in
 ``dynaguard.scan.engine`` (``run_scan``, ``scan_events``), its input in
-``dynaguard.scan.config.ScanConfig``; findings and errors are re-exported here.
+``dynaguard.scan.config.ScanConfig``; findings, coverage, prerequisites and errors are
+re-exported here.
 """
 
 from dynaguard.scan.errors import (
@@ -18,18 +19,22 @@ from dynaguard.scan.findings import (
     CheckResult,
     CheckStatus,
     Confidence,
+    Coverage,
     Finding,
     ScanResult,
     Severity,
 )
+from dynaguard.scan.prerequisites import Prerequisite
 
 __all__ = [
     "BudgetExhausted",
     "CheckResult",
     "CheckStatus",
     "Confidence",
+    "Coverage",
     "Finding",
     "OffTarget",
+    "Prerequisite",
     "ProfileError",
     "ScanError",
     "ScanResult",

@@ -31,6 +31,7 @@ from dynaguard.scan.form_submit import send
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.mailbox import Mailbox, extract_token
 from dynaguard.scan.oracle import Oracle, find_oracle
+from dynaguard.scan.prerequisites import Prerequisite, for_role
 from dynaguard.scan.profile import Endpoint, Profile
 from dynaguard.scan.retry import with_retries
 from dynaguard.scan.session import Credential, build_body, json_or_none, read_credential
@@ -91,6 +92,7 @@ class AccountPool:
         self.mailbox = mailbox
         self._made: list[Account] = []
         self._refusal: str | None = None
+        self._refusal_needs = Prerequisite.TEST_ACCOUNT
         # Whether the target's mail verified the last fresh account (None: not known yet).
         self._mail_verifies: bool | None = None
         self._shared: dict[str, Credential] = {}
@@ -122,13 +124,17 @@ class AccountPool:
         endpoint = self._login if role == "login" and self._login else \
             self.profile.endpoint(role)
         if endpoint is None:
-            raise Skip(f"no {role.replace('_', '-')} endpoint found (give one in a profile)")
+            raise Skip(f"no {role.replace('_', '-')} endpoint found (give one in a profile)",
+                       needs=for_role(role))
         return endpoint
 
     async def get(self, index: int) -> Account:
         """Account ``index`` (0 primary, 1 secondary): given, else registered."""
         if index < len(self.given):
             return self.given[index]
+        if self.given and not self.may_register:
+            raise Skip("no second test account: pass --user2/--password2, or --register",
+                       needs=Prerequisite.SECOND_ACCOUNT)
         async with self._making:
             while len(self._made) <= index - len(self.given):
                 self._made.append(await self.fresh())
@@ -140,14 +146,16 @@ class AccountPool:
             if account.owned:
                 return account
         if not self.may_register:
-            raise Skip("brute-force checks use only scanner-owned accounts; allow --register")
+            raise Skip("brute-force checks use only scanner-owned accounts; allow --register",
+                       needs=Prerequisite.OWNED_ACCOUNT)
         return await self.get(len(self.given) + len(self._made))
 
     async def disposable(self) -> Account:
         """A new scanner-owned account of its own, for checks that may get it throttled or
         locked: other checks keep working with theirs."""
         if not self.may_register:
-            raise Skip("lockout-prone checks use only scanner-owned accounts; allow --register")
+            raise Skip("lockout-prone checks use only scanner-owned accounts; allow --register",
+                       needs=Prerequisite.OWNED_ACCOUNT)
         return await self.fresh()
 
     async def for_failures(self) -> Account:
@@ -171,11 +179,11 @@ class AccountPool:
         account has logged in, the next ones made the same way skip that proof (a login
         costs the target a password hash); their first session comes when a check asks."""
         if self._refusal:
-            raise Skip(self._refusal)
+            raise Skip(self._refusal, needs=self._refusal_needs)
         if not self.may_register:
             self._refusal = ("no test account: pass --user/--password, or --register "
                              "(on by default only for loopback targets)")
-            raise Skip(self._refusal)
+            raise Skip(self._refusal, needs=Prerequisite.TEST_ACCOUNT)
         account = Account(self.new_identifier(), strong_password(), owned=True)
         since = time.time() - 1
         response = await self._retrying(
@@ -183,7 +191,8 @@ class AccountPool:
         if not response.is_success:
             self._refusal = (f"registration refused a fresh account ({response.status_code}"
                              f"{_fields_named(response)})")
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.REGISTRATION_REFUSED
+            raise Skip(self._refusal, needs=self._refusal_needs)
         verified = False
         if self.mailbox is not None and self._mail_verifies is not False:
             verified = await self._verify(account, since, required=False)
@@ -195,13 +204,15 @@ class AccountPool:
         if self.mailbox is None:
             self._refusal = ("a registered account cannot log in (verification needed?); "
                              "pass --mailbox DIR or smtp://127.0.0.1:PORT")
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.MAILBOX
+            raise Skip(self._refusal, needs=self._refusal_needs)
         if not verified:
             await self._verify(account, since, required=True)
             self._mail_verifies = True
         if not self._proved(account, await self._first_login(account), verified=True):
             self._refusal = "a registered and verified account still cannot log in"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.TARGET_REFUSED
+            raise Skip(self._refusal, needs=self._refusal_needs)
         return account
 
     async def _retrying(self, send: Callable[[], Awaitable[httpx.Response]],
@@ -255,7 +266,8 @@ class AccountPool:
             if not required:
                 return False
             self._refusal = f"no verification mail arrived in {self.mailbox.where}"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.MAILBOX
+            raise Skip(self._refusal, needs=self._refusal_needs)
         token, link = extract_token(text)
         endpoint = self.profile.endpoint("verify_email")
         if token and endpoint is not None:
@@ -267,12 +279,14 @@ class AccountPool:
             response = await self.http.request("GET", link)
         else:
             self._refusal = "the verification mail holds no token or link"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.MAILBOX
+            raise Skip(self._refusal, needs=self._refusal_needs)
         if not response.is_success and not response.is_redirect:
             if not required:
                 return False
             self._refusal = f"email verification failed ({response.status_code})"
-            raise Skip(self._refusal)
+            self._refusal_needs = Prerequisite.TARGET_REFUSED
+            raise Skip(self._refusal, needs=self._refusal_needs)
         return True
 
     async def login(self, account: Account, password: str | None = None, *,
@@ -295,11 +309,12 @@ class AccountPool:
             raise Skip(f"login of a test account kept failing ({type(error).__name__})") \
                 from None
         if not response.is_success:
-            raise Skip(f"login of a test account failed ({response.status_code})")
+            raise Skip(f"login of a test account failed ({response.status_code})",
+                       needs=Prerequisite.TARGET_REFUSED)
         credential = read_credential(response, self.profile.session)
         if credential is None:
             raise Skip("the login answer holds no token or cookie the scanner recognises; "
-                       "set [session] in a profile")
+                       "set [session] in a profile", needs=Prerequisite.SESSION_SHAPE)
         return replace(credential, owner=account.identifier)
 
     async def shared_session(self, account: Account) -> Credential:

@@ -75,10 +75,18 @@ class TerminalView:
             self.progress.stop()
 
 
-def gate_failures(result: ScanResult, fail_under: int | None,
-                  fail_on: Severity | None) -> list[str]:
-    """Why the CI gate fails this result (empty: it passes)."""
+def gate_failures(result: ScanResult, fail_under: int | None, fail_on: Severity | None, *,
+                  allow_incomplete: bool = False) -> list[str]:
+    """Why the CI gate fails this result (empty: it passes). A scan graded ``incomplete``
+    fails any score or severity gate unless ``allow_incomplete``: it could not test enough
+    of the target to vouch for it."""
+    from dynaguard.scan.scoring import INCOMPLETE, MIN_COVERAGE  # noqa: PLC0415
+
     reasons = []
+    gated = fail_under is not None or fail_on is not None
+    if gated and result.grade == INCOMPLETE and not allow_incomplete:
+        reasons.append(f"the scan is incomplete: {result.coverage.describe()}, under "
+                       f"{MIN_COVERAGE:.0%} (--allow-incomplete accepts it)")
     if fail_under is not None and result.score < fail_under:
         reasons.append(f"score {result.score} is under {fail_under}")
     if fail_on is not None:
@@ -117,6 +125,9 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
         min=0, max=100, help="Exit 1 when the score is below this.")] = None,
     fail_on: Annotated[Severity | None, typer.Option(
         help="Exit 1 on any finding at or above this severity.")] = None,
+    allow_incomplete: Annotated[bool, typer.Option(
+        help="Let --fail-under and --fail-on pass a scan graded incomplete (under 60% of "
+             "the applicable checks ran); without it such a scan fails them.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     baseline: Annotated[Path | None, typer.Option(
         help="A JSON report to compare with: exit 1 when the score drops or a finding is new.")
@@ -170,13 +181,15 @@ def scan(  # noqa: PLR0917 -- one parameter per command-line option, as Typer wa
     rendered = render_as(result, str(output_format))
     if output is not None:
         output.write_text(rendered, encoding="utf-8")
-        err.print(f"report written to {output}: grade {result.grade}, score {result.score}")
+        err.print(f"report written to {output}: grade {result.grade}, score {result.score}, "
+                  f"{result.coverage.describe()}", highlight=False)
     elif output_format is not OutputFormat.TEXT:
         sys.stdout.write(rendered)
     else:
         Console().print(text_report.renderable(result))
     if gate.scan_id is not None:
         err.print(f"recorded as scan {gate.scan_id} in {gate.history_file}", highlight=False)
-    reasons = gate_failures(result, fail_under, fail_on) + gate.failures(result)
+    reasons = gate_failures(result, fail_under, fail_on, allow_incomplete=allow_incomplete) \
+        + gate.failures(result)
     if reasons:
         raise stop("gate failed: " + "; ".join(reasons), 1)

@@ -53,18 +53,19 @@ Numbered = tuple[int, CheckSpec]
 async def _run_check(ctx: CheckContext) -> CheckResult:
     spec = ctx.spec
     start = time.perf_counter()
+    needs = None
     with ctx.http.tally() as tally:
         try:
             outcome = await spec.run(ctx)
             status, detail, findings = outcome.status, outcome.detail, outcome.findings
         except Skip as skip:
-            status, detail, findings = CheckStatus.SKIPPED, skip.reason, ()
+            status, detail, findings, needs = CheckStatus.SKIPPED, skip.reason, (), skip.needs
         except ScanError as error:
             status, detail, findings = CheckStatus.ERROR, str(error), ()
         except httpx.HTTPError as error:
             status, detail, findings = CheckStatus.ERROR, f"{type(error).__name__}: {error}", ()
     return CheckResult(spec.id, spec.title, status, detail, tuple(findings),
-                       tally.requests, round(time.perf_counter() - start, 3))
+                       tally.requests, round(time.perf_counter() - start, 3), needs)
 
 
 def waves(selected: Sequence[CheckSpec]) -> list[list[Numbered]]:

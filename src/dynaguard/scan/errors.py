@@ -7,9 +7,12 @@
     ├── OffTarget              a request for a host other than the target (refused)
     ├── BudgetExhausted        the request budget is spent; the running check ends as `error`
     └── Skip                   a check cannot run here; it ends as `skipped` with the reason
+                               and the missing prerequisite
 """
 
 from __future__ import annotations
+
+from dynaguard.scan.prerequisites import Prerequisite
 
 __all__ = [
     "BudgetExhausted",
@@ -53,8 +56,11 @@ class BudgetExhausted(ScanError):
 
 
 class Skip(ScanError):
-    """A check (or a helper it called) cannot run against this target; says why."""
+    """A check (or a helper it called) cannot run against this target; says why, and
+    which prerequisite was missing (``needs``)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *,
+                 needs: Prerequisite = Prerequisite.UNSPECIFIED) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.needs = needs

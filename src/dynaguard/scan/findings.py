@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CheckResult", "CheckStatus", "Confidence", "Finding", "ScanResult", "Severity"]
+from dynaguard.scan.prerequisites import Prerequisite
+
+__all__ = ["CheckResult", "CheckStatus", "Confidence", "Coverage", "Finding", "ScanResult",
+           "Severity"]
 
 
 class Severity(StrEnum):
@@ -65,7 +68,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """How one check ended; ``detail`` says what was tried, or why it was skipped."""
+    """How one check ended; ``detail`` says what was tried, or why it was skipped, and
+    ``needs`` the missing prerequisite of a skipped check."""
 
     check: str
     title: str
@@ -74,9 +78,71 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     requests: int = 0
     duration_s: float = 0.0
+    needs: Prerequisite | None = None
+
+    @property
+    def prerequisite(self) -> Prerequisite | None:
+        """Why a skipped check did not run (unspecified when its result did not say)."""
+        if self.status is not CheckStatus.SKIPPED:
+            return None
+        return self.needs or Prerequisite.UNSPECIFIED
+
+    @property
+    def ran(self) -> bool:
+        return self.status in (CheckStatus.PASSED, CheckStatus.FAILED)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "status": str(self.status), "detail": self.detail}
+        document = {"check": self.check, "status": str(self.status), "detail": self.detail}
+        if (needs := self.prerequisite) is not None:
+            document["needs"] = str(needs)
+        return document
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a scan's applicable checks actually ran, and why the others did not.
+
+    A check is applicable unless it was skipped as not applicable; it ran when it passed
+    or failed; an applicable check that did not run was skipped for a missing prerequisite
+    (``skipped_by``) or ended in an error (``errored``)."""
+
+    applicable: int
+    ran: int
+    skipped_by: Mapping[Prerequisite, tuple[str, ...]]
+    errored: tuple[str, ...] = ()
+    not_applicable: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, checks: Iterable[CheckResult]) -> Coverage:
+        checks = list(checks)
+        skipped: dict[Prerequisite, list[str]] = {}
+        for check in checks:
+            if (needs := check.prerequisite) is not None:
+                skipped.setdefault(needs, []).append(check.check)
+        outside = tuple(skipped.pop(Prerequisite.NOT_APPLICABLE, ()))
+        return cls(applicable=len(checks) - len(outside), ran=sum(c.ran for c in checks),
+                   skipped_by={needs: tuple(ids) for needs, ids in sorted(
+                       skipped.items(), key=lambda item: (-len(item[1]), item[0]))},
+                   errored=tuple(c.check for c in checks if c.status is CheckStatus.ERROR),
+                   not_applicable=outside)
+
+    @property
+    def share(self) -> float:
+        """The share of applicable checks that ran (0.0 when none was applicable)."""
+        return self.ran / self.applicable if self.applicable else 0.0
+
+    @property
+    def percent(self) -> int:
+        return int(self.share * 100)
+
+    def describe(self) -> str:
+        """``31 of 38 applicable checks ran (81%)``."""
+        return f"{self.ran} of {self.applicable} applicable checks ran ({self.percent}%)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"applicable": self.applicable, "ran": self.ran,
+                "skipped_by": {str(needs): list(ids) for needs, ids in self.skipped_by.items()},
+                "errored": list(self.errored), "not_applicable": list(self.not_applicable)}
 
 
 @dataclass(frozen=True)
@@ -94,6 +160,10 @@ class ScanResult:
     @property
     def findings(self) -> tuple[Finding, ...]:
         return tuple(f for c in self.checks for f in c.findings)
+
+    @property
+    def coverage(self) -> Coverage:
+        return Coverage.of(self.checks)
 
     def worst(self) -> Severity | None:
         """The highest severity among the findings, or None for a clean scan."""

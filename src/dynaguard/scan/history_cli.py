@@ -55,11 +55,13 @@ def history(
     if not rows:
         err.print(f"no scans recorded in {store.path}", highlight=False)
         return
-    table = Table("id", "started", "target", "score", "grade", "findings", "requests",
-                  "seconds", title=f"scan history ({store.path})", title_justify="left")
+    table = Table("id", "started", "target", "score", "grade", "checks ran", "findings",
+                  "requests", "seconds", title=f"scan history ({store.path})",
+                  title_justify="left")
     for row in rows:
         table.add_row(str(row.id), row.started_at, row.target, str(row.score), row.grade,
-                      str(row.findings), str(row.requests), f"{row.duration_s:.1f}")
+                      row.coverage, str(row.findings), str(row.requests),
+                      f"{row.duration_s:.1f}")
     Console(width=200).print(table)
 
 

@@ -1,12 +1,18 @@
-"""Score (0-100) and grade (A-F) of a scan; the weights are documented in docs/scanner.md."""
+"""Score (0-100) and grade (A-F, or ``incomplete``) of a scan; the weights are documented
+in docs/scanner.md.
+
+The score is over the checks that ran (a skipped check neither costs nor earns points); a
+scan that ran less than ``MIN_COVERAGE`` of its applicable checks gets no letter at all.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dynaguard.scan.findings import CheckResult, CheckStatus, Confidence, Severity
+from dynaguard.scan.findings import CheckResult, Confidence, Coverage, Severity
 
-__all__ = ["CONFIDENCE_FACTORS", "GRADE_FLOORS", "SEVERITY_WEIGHTS", "grade_for", "score"]
+__all__ = ["CONFIDENCE_FACTORS", "GRADE_FLOORS", "INCOMPLETE", "MIN_COVERAGE",
+           "SEVERITY_WEIGHTS", "grade_for", "is_incomplete", "score"]
 
 SEVERITY_WEIGHTS = {Severity.CRITICAL: 40, Severity.HIGH: 20, Severity.MEDIUM: 10,
                     Severity.LOW: 4, Severity.INFO: 0}
@@ -14,9 +20,9 @@ CONFIDENCE_FACTORS = {Confidence.CERTAIN: 1.0, Confidence.FIRM: 1.0, Confidence.
 GRADE_FLOORS = ((90, "A"), (80, "B"), (70, "C"), (60, "D"))
 # The highest score a scan may keep when its worst finding has this severity.
 SEVERITY_CAPS = {Severity.CRITICAL: 59, Severity.HIGH: 79}
-# Fewer than this share of checks actually ran (passed or failed): no A.
-MIN_COVERAGE = 0.5
-LOW_COVERAGE_CAP = 89
+# Fewer than this share of the applicable checks ran (passed or failed): no letter grade.
+MIN_COVERAGE = 0.6
+INCOMPLETE = "incomplete"
 
 
 def grade_for(value: int) -> str:
@@ -33,16 +39,19 @@ def _check_penalty(result: CheckResult) -> float:
     return min(2 * weights[0], weights[0] + sum(weights[1:]) / 2)
 
 
+def is_incomplete(coverage: Coverage) -> bool:
+    """Too little of the applicable checks ran for a grade (none applicable: nothing ran)."""
+    return coverage.applicable == 0 or coverage.share < MIN_COVERAGE
+
+
 def score(results: Iterable[CheckResult]) -> tuple[int, str]:
-    """The score and grade of these check results."""
+    """The score of these check results (over those that ran) and their grade: a letter,
+    or ``incomplete`` when less than ``MIN_COVERAGE`` of the applicable checks ran."""
     results = list(results)
     value = 100 - round(sum(_check_penalty(r) for r in results))
     worst = [f.severity for r in results for f in r.findings]
     for severity, cap in SEVERITY_CAPS.items():
         if severity in worst:
             value = min(value, cap)
-    ran = sum(r.status in (CheckStatus.PASSED, CheckStatus.FAILED) for r in results)
-    if results and ran / len(results) < MIN_COVERAGE:
-        value = min(value, LOW_COVERAGE_CAP)
     value = max(0, value)
-    return value, grade_for(value)
+    return value, INCOMPLETE if is_incomplete(Coverage.of(results)) else grade_for(value)

@@ -17,6 +17,7 @@ from dynaguard.scan.discovery import Operation
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
+from dynaguard.scan.prerequisites import Prerequisite, undeclared
 from dynaguard.scan.session import Credential, build_body, read_credential
 
 MAX_PAIRS = 5
@@ -46,7 +47,8 @@ def _object_pairs(ctx: CheckContext) -> list[tuple[Operation, Operation]]:
 async def bola(ctx: CheckContext) -> Outcome:
     pairs = _object_pairs(ctx)
     if not pairs:
-        raise Skip("no secured create/read-by-id operation pair found in the spec")
+        raise Skip("no secured create/read-by-id operation pair found in the spec",
+                   needs=undeclared(ctx.surface.spec_url))
     owner = await ctx.accounts.shared_session(await ctx.accounts.get(1))
     other = await ctx.accounts.shared_session(await ctx.accounts.get(0))
     findings: list[Finding] = []
@@ -67,7 +69,8 @@ async def bola(ctx: CheckContext) -> Outcome:
                 "object_created_by": "secondary scanner account", "read_by": "primary account",
                 "status": response.status_code}, confidence=Confidence.CERTAIN))
     if not tried:
-        raise Skip("no object could be created and read back by its owner")
+        raise Skip("no object could be created and read back by its owner",
+                   needs=Prerequisite.TARGET_REFUSED)
     if findings:
         return failed("objects of one account are readable by another", *findings)
     return passed(f"{tried} object(s) of one account refused to the other")
@@ -116,8 +119,6 @@ async def scope_not_enforced(ctx: CheckContext) -> Outcome:
     login_op = next((op for op in ctx.surface.operations if op.label == login.label), None)
     scope_field = next((f for f in (login_op.fields if login_op else ()) if f in SCOPE_FIELDS),
                        None)
-    if scope_field is None:
-        raise Skip("the login operation takes no scope field; a narrow token cannot be asked")
     required = _oauth_scopes(ctx.surface.spec) if ctx.surface.spec else {}
     by_label = {op.label: op for op in ctx.surface.operations}
     targets = [(by_label[label], scopes) for label, scopes in required.items()
@@ -125,7 +126,12 @@ async def scope_not_enforced(ctx: CheckContext) -> Outcome:
                and not by_label[label].has_path_params]
     every = {s for scopes in required.values() for s in scopes}
     if not targets:
-        raise Skip("no write operation declares OAuth2 scopes")
+        raise Skip("no write operation declares OAuth2 scopes",
+                   needs=undeclared(ctx.surface.spec_url))
+    if scope_field is None:
+        # Scopes are declared, but a token without some of them cannot be asked for.
+        raise Skip("the login operation takes no scope field; a narrow token cannot be asked",
+                   needs=Prerequisite.SPEC if login_op is None else Prerequisite.SCOPED_LOGIN)
     account = await ctx.accounts.get(0)
     findings: list[Finding] = []
     tried = 0
@@ -148,7 +154,8 @@ async def scope_not_enforced(ctx: CheckContext) -> Outcome:
                 "needed_scopes": needed, "token_scopes": sorted(granted),
                 "status": answer.status_code}, confidence=Confidence.CERTAIN))
     if not tried:
-        raise Skip("no token lacking an operation's scopes could be obtained")
+        raise Skip("no token lacking an operation's scopes could be obtained",
+                   needs=Prerequisite.TARGET_REFUSED)
     if findings:
         return failed("operations accept tokens without the scopes they declare", *findings)
     return passed(f"{tried} write operation(s) refused a token without their scopes")

@@ -18,6 +18,7 @@ from dynaguard.scan.config import is_loopback
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import Credential, build_body, read_credential
 
 # Double-submit CSRF tokens are meant to be read by page script: HttpOnly would break them.
@@ -82,7 +83,8 @@ async def _set_cookies(ctx: CheckContext) -> list[tuple[str, httpx.Response]]:
     login = ctx.accounts.endpoint("login")
     response = await ctx.accounts.login(await ctx.accounts.get(0))
     if not response.is_success:
-        raise Skip(f"login of a test account failed ({response.status_code})")
+        raise Skip(f"login of a test account failed ({response.status_code})",
+                   needs=Prerequisite.TARGET_REFUSED)
     answers = [(login.label, response)]
     credential = read_credential(response, ctx.profile.session)
     refresh = ctx.profile.endpoint("refresh")
@@ -124,7 +126,10 @@ async def cookie_flags(ctx: CheckContext) -> Outcome:
     unjudged = f" ({', '.join(sorted(others))}: not a session cookie, not judged)" \
         if others else ""
     if not judged:
-        raise Skip(f"login and refresh set no session cookie: none to judge{unjudged}")
+        # No cookie at all is established; cookies the scanner did not take for the
+        # session may still be one it failed to recognise.
+        raise Skip(f"login and refresh set no session cookie: none to judge{unjudged}",
+                   needs=Prerequisite.SESSION_SHAPE if others else Prerequisite.NOT_APPLICABLE)
     names = ", ".join(sorted(set(judged)))
     if findings:
         return failed(f"{len(findings)} missing flag(s) on {names}{unjudged}", *findings)

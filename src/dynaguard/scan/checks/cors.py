@@ -17,6 +17,7 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.session import Credential, read_credential
 
@@ -70,14 +71,17 @@ async def _probes(ctx: CheckContext, role: str, endpoint: Endpoint, origin: str,
 async def credentialed_any_origin(ctx: CheckContext) -> Outcome:
     endpoints = {role: ep for role in ROLES if (ep := ctx.profile.endpoint(role)) is not None}
     if not endpoints:
-        raise Skip("no login, refresh or identity endpoint found (give one in a profile)")
+        raise Skip("no login, refresh or identity endpoint found (give one in a profile)",
+                   needs=Prerequisite.LOGIN_ENDPOINT)
     account = await ctx.accounts.get(0)
     login = await ctx.accounts.login(account)
     if not login.is_success:
-        raise Skip(f"login of a test account failed ({login.status_code})")
+        raise Skip(f"login of a test account failed ({login.status_code})",
+                   needs=Prerequisite.TARGET_REFUSED)
     credential = read_credential(login, ctx.profile.session)
     if credential is None:
-        raise Skip("the login answer holds no token or cookie the scanner recognises")
+        raise Skip("the login answer holds no token or cookie the scanner recognises",
+                   needs=Prerequisite.SESSION_SHAPE)
     cookie_sessions = bool(login.cookies.jar)
     origins = (f"https://dgscan-{secrets.token_hex(4)}.example", "null")
     findings: list[Finding] = []

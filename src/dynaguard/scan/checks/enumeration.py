@@ -15,6 +15,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
 from dynaguard.scan.form_submit import timed_send
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.ratelimit import remaining_budget
 from dynaguard.scan.session import build_body
@@ -85,7 +86,7 @@ async def _compare(ctx: CheckContext, endpoint: Endpoint, known: Account, unknow
         answers["known"].append(await send(known.identifier))
         answers["unknown"].append(await send(unknown))
     if any(r.status_code == 429 for rs in answers.values() for r in rs):
-        raise Skip(f"{endpoint.label} throttled the probe (429)")
+        raise Skip(f"{endpoint.label} throttled the probe (429)", needs=Prerequisite.THROTTLED)
     sig = {kind: [signature(r, ident) for r in rs] for (kind, rs), ident
            in zip(answers.items(), (known.identifier, unknown), strict=True)}
     stable = sig["known"][0] == sig["known"][1] and sig["unknown"][0] == sig["unknown"][1]
@@ -120,7 +121,8 @@ async def register_response(ctx: CheckContext) -> Outcome:
     fresh = [await ctx.accounts.register(ctx.accounts.new_identifier(), strong_password())
              for _ in range(2)]
     if not fresh[0].is_success:
-        raise Skip(f"{endpoint.label} refused a fresh registration ({fresh[0].status_code})")
+        raise Skip(f"{endpoint.label} refused a fresh registration ({fresh[0].status_code})",
+                   needs=Prerequisite.REGISTRATION_REFUSED)
     sigs = [signature(r, "") for r in fresh]
     mine = signature(existing, "")
     # Unstable answers between two fresh identifiers: only the status is a reliable tell.
@@ -182,7 +184,8 @@ class _Identities:
             identifier = pool.new_identifier()
             response = await pool.register(identifier, strong_password())
             if not response.is_success:
-                raise Skip(f"registration refused a timing account ({response.status_code})")
+                raise Skip(f"registration refused a timing account ({response.status_code})",
+                           needs=Prerequisite.REGISTRATION_REFUSED)
             pool.timing_accounts.append(identifier)
         self.used.add(identifier)
         self.accounts += 1
@@ -204,7 +207,8 @@ class _Identities:
             raise PairDiscarded
         if self.uses <= 1:
             raise Skip(f"{self.endpoint.label} throttled the timing probe (429) for new "
-                       "identifiers too (a per-address or global limit)")
+                       "identifiers too (a per-address or global limit)",
+                       needs=Prerequisite.THROTTLED)
         self.per = self.uses - 1 if self.per is None else min(self.per, self.uses - 1)
         self.stale = True
         raise PairDiscarded
@@ -214,9 +218,11 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
                   send: Callable[[str], Awaitable[tuple[httpx.Response, float]]]) -> Outcome:
     pairs = ctx.pairs_affordable()
     if pairs < 30:
-        raise Skip("the request budget left cannot pay for a timing comparison")
+        raise Skip("the request budget left cannot pay for a timing comparison",
+                   needs=Prerequisite.BUDGET)
     if not ctx.accounts.may_register:
-        raise Skip("timing probes fail logins of scanner-owned accounts only; allow --register")
+        raise Skip("timing probes fail logins of scanner-owned accounts only; allow --register",
+                   needs=Prerequisite.OWNED_ACCOUNT)
     ids = _Identities(ctx, endpoint)
     sent = 0
 
@@ -238,9 +244,10 @@ async def _timing(ctx: CheckContext, endpoint: Endpoint,
         verdict = await measure(probe(True), probe(False), max_pairs=pairs, rng=ctx.rng,
                                 time_limit_s=TIME_LIMIT_S, before_pair=ids.before_pair)
     except PairDiscarded:
-        raise Skip(f"{endpoint.label} kept throttling the timing probe (429)") from None
+        raise Skip(f"{endpoint.label} kept throttling the timing probe (429)",
+                   needs=Prerequisite.THROTTLED) from None
     except SamplingEnds as end:
-        raise Skip(f"too few timing pairs before {end}") from None
+        raise Skip(f"too few timing pairs before {end}", needs=Prerequisite.BUDGET) from None
     evidence = {"a": "existing account", "b": "unknown identifier", **verdict.evidence()}
     if ids.per is not None:
         evidence["identifiers_rotated_every"] = ids.per
@@ -266,7 +273,8 @@ def _affordable(endpoint: Endpoint, response: httpx.Response, more: int) -> str 
         return None
     if budget.remaining < more:
         raise Skip(f"{endpoint.label} accepts {budget.describe()}; a timing comparison "
-                   f"needs at least {MIN_TIMING_PROBES} requests, {more} more")
+                   f"needs at least {MIN_TIMING_PROBES} requests, {more} more",
+                   needs=Prerequisite.THROTTLED)
     if budget.remaining == 0:
         return f"{endpoint.label}'s advertised rate limit ({budget.describe()})"
     return None

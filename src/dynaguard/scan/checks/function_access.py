@@ -19,6 +19,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.privileged import AdminOperation, admin_operations, is_admin_scope, user_target
 from dynaguard.scan.session import Credential, json_or_none
 
@@ -75,7 +76,7 @@ async def _ordinary(ctx: CheckContext) -> tuple[Account, Credential, Confidence]
     credential = await ctx.accounts.session(account)
     if any(is_admin_scope(s) for s in granted_scopes(credential)):
         raise Skip("the only account available claims an admin scope; allow --register so "
-                   "an ordinary account can be made") from None
+                   "an ordinary account can be made", needs=Prerequisite.OWNED_ACCOUNT) from None
     return account, credential, Confidence.TENTATIVE
 
 
@@ -138,12 +139,16 @@ async def _writes(ctx: CheckContext, writes: list[AdminOperation], credential: C
            "default, and test that an ordinary account gets 403 from each one."))
 async def bfla(ctx: CheckContext) -> Outcome:
     if ctx.surface.spec is None:
-        raise Skip("no OpenAPI document: administrative operations cannot be told apart")
+        raise Skip("no OpenAPI document: administrative operations cannot be told apart",
+                   needs=Prerequisite.SPEC)
     candidates = admin_operations(ctx.surface.operations, ctx.surface.spec)
     reads = [c for c in candidates if c.op.method == "GET" and not c.op.has_path_params]
     writes = [c for c in candidates if c.op.method in WRITE_METHODS and user_target(c.op)]
     if not reads and not writes:
-        raise Skip("no administrative-looking operation the scanner may safely call")
+        # None at all in the spec: not applicable; only unsafe ones: untested.
+        raise Skip("no administrative-looking operation the scanner may safely call",
+                   needs=Prerequisite.UNSPECIFIED if candidates
+                   else Prerequisite.NOT_APPLICABLE)
     _, credential, confidence = await _ordinary(ctx)
     read_count, findings = await _reads(ctx, reads[:MAX_READS], credential, confidence)
     write_count, more = await _writes(ctx, writes[:MAX_WRITES], credential, confidence)
@@ -151,7 +156,8 @@ async def bfla(ctx: CheckContext) -> Outcome:
     tried = read_count + write_count
     if not tried:
         raise Skip("every administrative-looking read is open to anonymous callers and no "
-                   "disposable account could be aimed at by a write")
+                   "disposable account could be aimed at by a write",
+                   needs=Prerequisite.OWNED_ACCOUNT)
     if findings:
         return failed(f"{len(findings)} of {tried} administrative operation(s) obeyed an "
                       "ordinary account", *findings)

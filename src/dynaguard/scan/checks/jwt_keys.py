@@ -28,6 +28,7 @@ from dynaguard.scan.findings import Confidence, Severity
 from dynaguard.scan.http import origin_of
 from dynaguard.scan.jwtkit import Jwt, hmac_token
 from dynaguard.scan.keyhost import KeyHost, ScannerKey
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import Credential, json_or_none
 
 __all__ = ["key_encodings", "published_keys"]
@@ -130,7 +131,10 @@ async def alg_confusion(ctx: CheckContext) -> Outcome:
     credential, token = await own_token(ctx)
     keys = await published_keys(ctx)
     if not keys:
-        raise Skip("no public key published (JWKS, OpenID configuration or spec)")
+        # An HMAC-signed token and no public key anywhere: there is no key to confuse.
+        raise Skip("no public key published (JWKS, OpenID configuration or spec)",
+                   needs=Prerequisite.NOT_APPLICABLE if token.alg.startswith("HS")
+                   else Prerequisite.PUBLIC_KEY)
     probe_header = {"typ": "JWT", **({"kid": keys[0][1]["kid"]} if "kid" in keys[0][1] else {})}
     masked = await _signature_ignored(ctx, credential, token, probe_header)
     tried = 0
@@ -200,7 +204,8 @@ async def header_key_injection(ctx: CheckContext) -> Outcome:
     async with KeyHost(documents) as host:
         with ctx.http.allowing(host.base_url):  # the scanner's own helper, for this check
             if not (await ctx.http.request("GET", host.url("/ready"))).is_success:
-                raise Skip("the scanner's loopback key host did not answer")
+                raise Skip("the scanner's loopback key host did not answer",
+                           needs=Prerequisite.UNSPECIFIED)
             control = {"kid": key.kid, "jku": host.url("/jku/jwks.json")}
             masked = await _signature_ignored(ctx, credential, token, control)
             host.fetched.clear()

@@ -22,6 +22,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import Jwt, crack_hmac, parse_jwt
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import Credential
 
 __all__ = ["Forger", "forge_or_skip", "forger_for", "judged_at", "own_token", "token_accepted",
@@ -44,12 +45,14 @@ async def own_token(ctx: CheckContext) -> tuple[Credential, Jwt]:
     credential = await ctx.accounts.shared_session(await ctx.accounts.get(0))
     token = parse_jwt(credential.token or "")
     if token is None:
-        raise Skip("the access credential is not a JWT")
+        raise Skip("the access credential is not a JWT", needs=Prerequisite.NOT_APPLICABLE)
     oracle = await ctx.accounts.oracle(credential)
     if await ctx.accounts.is_authenticated(None):
-        raise Skip(f"{oracle.label} answers without credentials; cannot judge tokens")
+        raise Skip(f"{oracle.label} answers without credentials; cannot judge tokens",
+                   needs=Prerequisite.PROTECTED_OPERATION)
     if not await ctx.accounts.is_authenticated(credential):
-        raise Skip(f"{oracle.label} refuses the scanner's own token")
+        raise Skip(f"{oracle.label} refuses the scanner's own token",
+                   needs=Prerequisite.PROTECTED_OPERATION)
     return credential, token
 
 
@@ -176,7 +179,7 @@ async def forge_or_skip(ctx: CheckContext) -> tuple[Credential, Jwt, Forger]:
     if forger is None:
         raise Skip("no way to forge a token the server accepts (alg none and broken "
                    "signatures refused, no HMAC secret found), so the server's checks of "
-                   "the claims cannot be observed")
+                   "the claims cannot be observed", needs=Prerequisite.FORGEABLE_TOKEN)
     return credential, token, forger
 
 
@@ -243,11 +246,13 @@ async def sub_swapped(ctx: CheckContext) -> Outcome:
     ctx.accounts.endpoint("me")  # the identity it answers with tells whose session it is
     credential, token, forger = await forge_or_skip(ctx)
     if "sub" not in token.claims:
-        raise Skip("the scanner's token has no sub claim to swap")
+        raise Skip("the scanner's token has no sub claim to swap",
+                   needs=Prerequisite.NOT_APPLICABLE)
     first, second = await ctx.accounts.get(0), await ctx.accounts.get(1)
     theirs = parse_jwt((await ctx.accounts.session(second)).token or "")
     if theirs is None or theirs.claims.get("sub") in (None, token.claims["sub"]):
-        raise Skip("the second account's token carries no sub of its own")
+        raise Skip("the second account's token carries no sub of its own",
+                   needs=Prerequisite.SECOND_ACCOUNT)
     forged = with_token(credential, forger.sign(sub=theirs.claims["sub"], jti="dgscan-sub"))
     answer = await _identity(ctx, forged)
     shown = json.dumps(answer) if answer is not None else ""

@@ -12,6 +12,7 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.session import build_body
 
@@ -36,7 +37,9 @@ def _leaks(text: str, secret: str) -> list[str]:
 async def malformed_login(ctx: CheckContext) -> Outcome:
     login = ctx.accounts.endpoint("login")
     if login.body != "json" or not login.password or not login.identifier:
-        raise Skip("the login endpoint takes no JSON body with identifier and password")
+        raise Skip("the login endpoint takes no JSON body with identifier and password",
+                   needs=Prerequisite.NOT_APPLICABLE if login.body != "json"
+                   else Prerequisite.LOGIN_ENDPOINT)
     account = await ctx.accounts.for_failures()
     marker = "dgscan-" + secrets.token_hex(8)
     base = build_body(login, identifier=account.identifier, password=marker)["json"]
@@ -92,7 +95,9 @@ async def _run_probes(ctx: CheckContext, endpoint: Endpoint,
 async def malformed_refresh(ctx: CheckContext) -> Outcome:
     refresh = ctx.accounts.endpoint("refresh")
     if refresh.body != "json" or not refresh.token:
-        raise Skip("the refresh endpoint takes no JSON body with a token field")
+        raise Skip("the refresh endpoint takes no JSON body with a token field",
+                   needs=Prerequisite.NOT_APPLICABLE if refresh.body != "json"
+                   else Prerequisite.REFRESH_ENDPOINT)
     marker = "dgscan-" + secrets.token_hex(8)
     base = build_body(refresh, token=marker)["json"]
     probes: dict[str, dict[str, Any]] = {

@@ -29,6 +29,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.discovery import SENSITIVE_WORDS, Operation
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import Credential, json_or_none
 
 __all__ = ["created_id", "example_body", "example_for"]
@@ -237,7 +238,7 @@ async def missing_authentication(ctx: CheckContext) -> Outcome:
     candidates = _candidates(ctx)
     if not candidates:
         raise Skip("no secured or sensitive-looking operation known (no OpenAPI document "
-                   "and no `protected` list in a profile)")
+                   "and no `protected` list in a profile)", needs=Prerequisite.SPEC)
     answers = await asyncio.gather(*(_send(ctx, op) for op, _ in candidates))
     verdicts: list[_Verdict] = []
     unsettled: list[tuple[Operation, bool, httpx.Response]] = []

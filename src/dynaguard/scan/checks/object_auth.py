@@ -18,6 +18,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.discovery import Operation
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.prerequisites import Prerequisite, undeclared
 from dynaguard.scan.session import Credential
 
 MAX_PROBES = 6
@@ -68,7 +69,7 @@ async def object_without_credentials(ctx: CheckContext) -> Outcome:
     pairs = _probes(ctx)
     if not pairs:
         raise Skip("no create/act-by-id operation pair found in the spec (creating must "
-                   "need credentials)")
+                   "need credentials)", needs=undeclared(ctx.surface.spec_url))
     try:
         account = await ctx.accounts.owned()  # the scanner's own objects, not a lent account's
     except Skip:
@@ -84,7 +85,7 @@ async def object_without_credentials(ctx: CheckContext) -> Outcome:
         if isinstance(outcome, Finding):
             findings.append(outcome)
     if not tried:
-        raise Skip("no object could be created to aim at")
+        raise Skip("no object could be created to aim at", needs=Prerequisite.TARGET_REFUSED)
     if findings:
         return failed(f"{len(findings)} of {tried} operation(s) on an object by id answered "
                       "without credentials", *findings)

@@ -8,6 +8,7 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 
 WEAK_PASSWORDS = ("12345678", "password", "qwerty")
 
@@ -20,10 +21,12 @@ WEAK_PASSWORDS = ("12345678", "password", "qwerty")
 async def weak_passwords_accepted(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("register")
     if not ctx.accounts.may_register:
-        raise Skip("registration probes create accounts; allow --register")
+        raise Skip("registration probes create accounts; allow --register",
+                   needs=Prerequisite.OWNED_ACCOUNT)
     control = await ctx.accounts.register(ctx.accounts.new_identifier(), strong_password())
     if not control.is_success:
-        raise Skip(f"{endpoint.label} refused a strong password too ({control.status_code})")
+        raise Skip(f"{endpoint.label} refused a strong password too ({control.status_code})",
+                   needs=Prerequisite.REGISTRATION_REFUSED)
     accepted = []
     for weak in WEAK_PASSWORDS:
         identifier = ctx.accounts.new_identifier()

@@ -24,6 +24,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
 from dynaguard.scan.mailbox import extract_token
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import build_body, json_or_none
 from dynaguard.scan.token_strength import MIN_BITS, assess_tokens
 
@@ -106,10 +107,11 @@ async def request_reset(ctx: CheckContext, account: Account, *,
     response = await ctx.http.request(forgot.method, forgot.path,
                                       **build_body(forgot, identifier=account.identifier))
     if response.status_code == 429:
-        raise Skip(f"{forgot.label} throttled the reset request (429)")
+        raise Skip(f"{forgot.label} throttled the reset request (429)",
+                   needs=Prerequisite.THROTTLED)
     if not response.is_success:
         raise Skip(f"{forgot.label} refused a reset for a scanner account "
-                   f"({response.status_code})")
+                   f"({response.status_code})", needs=Prerequisite.TARGET_REFUSED)
     mailbox = ctx.accounts.mailbox
     mail = token = None
     if mailbox is not None:
@@ -121,7 +123,7 @@ async def request_reset(ctx: CheckContext, account: Account, *,
     if token is None and need_token:
         where = (f"no reset mail with a token arrived in {mailbox.where}" if mailbox
                  else "needs the target's mailbox (--mailbox DIR or smtp://127.0.0.1:PORT)")
-        raise Skip(f"no reset token to work with: {where}")
+        raise Skip(f"no reset token to work with: {where}", needs=Prerequisite.MAILBOX)
     return Issued(response, mail, token, since)
 
 
@@ -149,7 +151,7 @@ async def _first_reset(ctx: CheckContext, account: Account, issued: Issued) -> h
         response = await reset_password(ctx, issued.token, password)
     if not response.is_success:
         raise Skip(f"{ctx.accounts.endpoint('reset').label} refused a fresh token "
-                   f"({response.status_code})")
+                   f"({response.status_code})", needs=Prerequisite.TARGET_REFUSED)
     account.password = password
     ctx.accounts.forget_shared_session(account)
     return response
@@ -254,7 +256,8 @@ async def token_expiry(ctx: CheckContext) -> Outcome:
     lifetime, source = _lifetime(issued)
     if lifetime is None:
         raise Skip("neither the reset mail nor the answer states how long the token works, "
-                   "and a scan does not wait minutes to find out")
+                   "and a scan does not wait minutes to find out",
+                   needs=Prerequisite.UNSPECIFIED)
     if lifetime <= WAIT_LIMIT_S and issued.token is not None:
         await asyncio.sleep(max(0.0, issued.requested_at + lifetime + 1 - time.time()))
         password = strong_password()

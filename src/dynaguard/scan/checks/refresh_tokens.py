@@ -7,12 +7,15 @@ the replay, and ends the whole session (the token family) because of it.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import httpx
 
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.session import build_body, read_credential
 
@@ -22,20 +25,38 @@ async def _refresh(ctx: CheckContext, endpoint: Endpoint, token: str) -> httpx.R
                                   **build_body(endpoint, token=token))
 
 
+async def _no_refresh_tokens(ctx: CheckContext) -> NoReturn:
+    """No refresh endpoint is known. Not applicable only when the target's OpenAPI document
+    was read (it declares none) and a login answer carries no refresh token anywhere, in
+    its body or a cookie; otherwise the endpoint may exist unfound."""
+    if ctx.surface.spec_url is not None:
+        response = await ctx.accounts.login(await ctx.accounts.get(0))
+        cookies = " ".join(response.headers.get_list("set-cookie")).lower()
+        if response.is_success and "refresh" not in response.text.lower() + cookies:
+            raise Skip("no refresh operation in the OpenAPI document and no refresh token in "
+                       "the login answer", needs=Prerequisite.NOT_APPLICABLE)
+    raise Skip("no refresh endpoint found (give one in a profile)",
+               needs=Prerequisite.REFRESH_ENDPOINT)
+
+
 @check("refresh.rotation_and_reuse", title="Refresh token not rotated or replay not detected",
        cwe=(613,), severity=Severity.HIGH, order=72, alone=True, remediation=(
            "Rotate refresh tokens: hand out a new one on every refresh and mark the old one "
            "used with a conditional write; when a used token comes back, revoke the whole "
            "session (every token of its family), since someone else holds a copy."))
 async def rotation_and_reuse(ctx: CheckContext) -> Outcome:
+    if ctx.profile.endpoint("refresh") is None:
+        await _no_refresh_tokens(ctx)
     endpoint = ctx.accounts.endpoint("refresh")
     credential = await ctx.accounts.session(await ctx.accounts.get(0))
     first = credential.refresh_token
     if not first:
-        raise Skip("the login answer holds no refresh token")
+        raise Skip("the login answer holds no refresh token",
+                   needs=Prerequisite.SESSION_SHAPE)
     response = await _refresh(ctx, endpoint, first)
     if not response.is_success:
-        raise Skip(f"{endpoint.label} refused a fresh refresh token ({response.status_code})")
+        raise Skip(f"{endpoint.label} refused a fresh refresh token ({response.status_code})",
+                   needs=Prerequisite.TARGET_REFUSED)
     renewed = read_credential(response, ctx.profile.session)
     second = renewed.refresh_token if renewed is not None else None
     findings: list[Finding] = []

@@ -13,6 +13,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.form_submit import send
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import Credential, build_body
 
 LONG_LIVED_S = 3600
@@ -24,9 +25,11 @@ async def live_session(ctx: CheckContext, credential: Credential) -> str:
     oracle's operation, which judges the session from then on."""
     oracle = await ctx.accounts.oracle(credential)
     if await ctx.accounts.is_authenticated(None):
-        raise Skip(f"{oracle.label} answers without credentials; cannot judge sessions")
+        raise Skip(f"{oracle.label} answers without credentials; cannot judge sessions",
+                   needs=Prerequisite.PROTECTED_OPERATION)
     if not await ctx.accounts.is_authenticated(credential):
-        raise Skip(f"{oracle.label} refuses a fresh session")
+        raise Skip(f"{oracle.label} refuses a fresh session",
+                   needs=Prerequisite.PROTECTED_OPERATION)
     return oracle.label
 
 
@@ -42,7 +45,8 @@ async def logout_invalidation(ctx: CheckContext) -> Outcome:
     response = await send(ctx.http, logout, headers=credential.headers(),
                           token=credential.refresh_token or "")
     if not (response.is_success or response.is_redirect):
-        raise Skip(f"{logout.label} refused the logout ({response.status_code})")
+        raise Skip(f"{logout.label} refused the logout ({response.status_code})",
+                   needs=Prerequisite.TARGET_REFUSED)
     findings: list[Finding] = []
     if await ctx.accounts.is_authenticated(credential):
         findings.append(ctx.finding(logout.label, {
@@ -78,7 +82,8 @@ async def password_change_invalidation(ctx: CheckContext) -> Outcome:
         change.method, change.path, headers=first.headers(),
         **build_body(change, password=account.password, new_password=new_password))
     if not response.is_success:
-        raise Skip(f"{change.label} refused the change ({response.status_code})")
+        raise Skip(f"{change.label} refused the change ({response.status_code})",
+                   needs=Prerequisite.TARGET_REFUSED)
     account.password = new_password
     ctx.accounts.forget_shared_session(account)
     if await ctx.accounts.is_authenticated(second):
@@ -100,7 +105,8 @@ async def access_token_lifetime(ctx: CheckContext) -> Outcome:
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        raise Skip("the access credential is opaque; its lifetime cannot be read") from None
+        raise Skip("the access credential is opaque; its lifetime cannot be read",
+                   needs=Prerequisite.NOT_APPLICABLE) from None
     if "exp" not in claims:
         return failed("the access token has no expiry", ctx.finding(
             login.label, {"claims": sorted(claims)}, title="Access token never expires",

@@ -15,6 +15,7 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import Credential
 
 
@@ -41,10 +42,12 @@ async def fixation(ctx: CheckContext) -> Outcome:
     account = await ctx.accounts.get(0)
     first = await ctx.accounts.login(account)
     if not first.is_success:
-        raise Skip(f"login of a test account failed ({first.status_code})")
+        raise Skip(f"login of a test account failed ({first.status_code})",
+                   needs=Prerequisite.TARGET_REFUSED)
     issued = _cookies(first)
     if not issued:
-        raise Skip("login sets no cookie: no cookie session to fix")
+        raise Skip("login sets no cookie: no cookie session to fix",
+                   needs=Prerequisite.NOT_APPLICABLE)
     judge = await ctx.accounts.oracle()
     chosen = {name: "dgscan" + secrets.token_hex(16) for name in issued}
     probes = {"client-chosen id": chosen}

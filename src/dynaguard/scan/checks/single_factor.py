@@ -16,6 +16,7 @@ from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
 from dynaguard.scan.jwtkit import parse_jwt
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.privileged import (
     AdminOperation,
     admin_operations,
@@ -85,10 +86,12 @@ async def _password_only_admin(ctx: CheckContext, account: Account,
            "second factor, and check it again in the administrative routes."))
 async def single_factor_admin(ctx: CheckContext) -> Outcome:
     if ctx.surface.spec is None:
-        raise Skip("no OpenAPI document: administrative operations cannot be told apart")
+        raise Skip("no OpenAPI document: administrative operations cannot be told apart",
+                   needs=Prerequisite.SPEC)
     admin = admin_operations(ctx.surface.operations, ctx.surface.spec)
     if not admin:
-        raise Skip("no administrative-looking operation in the spec")
+        raise Skip("no administrative-looking operation in the spec",
+                   needs=Prerequisite.NOT_APPLICABLE)
     reads = [c for c in admin if c.op.method == "GET" and not c.op.has_path_params]
     mfa = mfa_operations(ctx.surface.operations)
     findings: list[Finding] = []
@@ -111,5 +114,5 @@ async def single_factor_admin(ctx: CheckContext) -> Outcome:
         return failed("administration is reachable with a single factor", *findings)
     if not ctx.accounts.given:
         raise Skip("; ".join([*notes, "no administrator given (--user) to try a password-only "
-                              "login with"]))
+                              "login with"]), needs=Prerequisite.ADMIN_ACCOUNT)
     return passed("; ".join(notes))

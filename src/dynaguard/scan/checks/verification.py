@@ -11,6 +11,7 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
+from dynaguard.scan.prerequisites import Prerequisite
 
 
 @check("auth.unverified_login", title="Login allowed before email verification", cwe=(287,),
@@ -21,19 +22,23 @@ async def unverified_login(ctx: CheckContext) -> Outcome:
     pool = ctx.accounts
     register = pool.endpoint("register")
     if pool.mailbox is None:
-        raise Skip("needs the target's mailbox (--mailbox) to see a verification mail")
+        raise Skip("needs the target's mailbox (--mailbox) to see a verification mail",
+                   needs=Prerequisite.MAILBOX)
     if not pool.may_register:
-        raise Skip("needs --register to create an unverified account")
+        raise Skip("needs --register to create an unverified account",
+                   needs=Prerequisite.OWNED_ACCOUNT)
     identifier, password = pool.new_identifier(), strong_password()
     since = time.time() - 1
     response = await pool.register(identifier, password)
     if not response.is_success:
-        raise Skip(f"{register.label} refused a fresh account ({response.status_code})")
+        raise Skip(f"{register.label} refused a fresh account ({response.status_code})",
+                   needs=Prerequisite.REGISTRATION_REFUSED)
     login = pool.endpoint("login")
     answer = await pool.login(Account(identifier, password, owned=True))
     mail = await pool.mailbox.wait_for(identifier, since)
     if mail is None:
-        raise Skip("no verification mail arrived: the target may not verify addresses")
+        raise Skip("no verification mail arrived: the target may not verify addresses",
+                   needs=Prerequisite.MAILBOX)
     if answer.is_success:
         return failed("an account logged in before verifying its address", ctx.finding(
             login.label, {"login_status": answer.status_code, "verification_mail": "sent, "

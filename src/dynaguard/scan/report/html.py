@@ -27,6 +27,7 @@ def render(result: ScanResult) -> str:
     statuses = Counter(str(c.status) for c in result.checks)
     return _env.get_template("report.html.j2").render(
         r=result, findings=findings, version=__version__, evidence=_evidence,
+        coverage=result.coverage,
         started=result.started_at.isoformat().replace("+00:00", "Z"),
         counts=[(str(s), by_severity[s]) for s in Severity],
         statuses=", ".join(f"{n} checks {s}" for s, n in sorted(statuses.items())))

@@ -17,6 +17,7 @@ def to_document(result: ScanResult) -> dict[str, Any]:
     return {"schema": SCHEMA, "target": result.target, "started_at": started,
             "duration_s": result.duration_s, "requests": result.requests,
             "score": result.score, "grade": result.grade,
+            "coverage": result.coverage.to_dict(),
             "findings": [f.to_dict() for f in result.findings],
             "checks": [c.to_dict() for c in result.checks]}
 

@@ -1,7 +1,7 @@
 """SARIF 2.1.0 (OASIS) for code scanning: one run, one rule per check, one result per finding.
 
 The finding's endpoint is a logical location (``POST /auth/login``) on the scanned target's
-URL; the score, grade and every check's status ride in the run's property bag.
+URL; the score, grade, coverage and every check's status ride in the run's property bag.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
         "properties": {
             "target": result.target, "score": result.score, "grade": result.grade,
             "requests": result.requests, "duration_s": result.duration_s,
+            "coverage": result.coverage.to_dict(),
             "checks": [c.to_dict() for c in result.checks],
         },
     }
