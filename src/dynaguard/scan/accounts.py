@@ -221,7 +221,8 @@ class AccountPool:
             return await with_retries(send, self.http.budget)
         except httpx.TransportError as error:
             self._refusal = f"the {what} kept failing ({type(error).__name__})"
-            raise Skip(self._refusal) from None
+            self._refusal_needs = Prerequisite.TARGET_REFUSED
+            raise Skip(self._refusal, needs=self._refusal_needs) from None
 
     async def _first_login(self, account: Account) -> httpx.Response:
         """The login that proves a fresh account works. Refused, it is tried once with the
@@ -306,8 +307,8 @@ class AccountPool:
         try:
             response = await with_retries(lambda: self.login(account), self.http.budget)
         except httpx.TransportError as error:
-            raise Skip(f"login of a test account kept failing ({type(error).__name__})") \
-                from None
+            raise Skip(f"login of a test account kept failing ({type(error).__name__})",
+                       needs=Prerequisite.TARGET_REFUSED) from None
         if not response.is_success:
             raise Skip(f"login of a test account failed ({response.status_code})",
                        needs=Prerequisite.TARGET_REFUSED)
@@ -339,7 +340,7 @@ class AccountPool:
         when the target has none."""
         async with self._judging:
             if self._no_oracle is not None:
-                raise Skip(self._no_oracle)
+                raise Skip(self._no_oracle, needs=Prerequisite.PROTECTED_OPERATION)
             if self._oracle is None:
                 if credential is None:
                     credential = await self.shared_session(await self.get(0))

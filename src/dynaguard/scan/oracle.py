@@ -29,6 +29,7 @@ import httpx
 from dynaguard.scan.discovery import SENSITIVE_WORDS, Operation
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.http import ScanHTTP
+from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import Profile
 from dynaguard.scan.schema_values import required_values
 from dynaguard.scan.session import Credential, fill_template, json_or_none, names_of
@@ -181,4 +182,4 @@ async def find_oracle(http: ScanHTTP, profile: Profile, operations: tuple[Operat
     what = f"tried {', '.join(tried)}" if tried else "none found in the spec"
     raise Skip("no operation tells a live session from none (a secured GET answering 2xx "
                f"with the session and 401/403 without; {what}); give one as "
-               "[endpoints.me] in a profile")
+               "[endpoints.me] in a profile", needs=Prerequisite.PROTECTED_OPERATION)
