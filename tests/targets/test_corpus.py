@@ -17,19 +17,7 @@ from dynaguard.scan.checks import registry
 from tests.targets.corpus import TARGETS, Comparison, compare, load, running, scan
 
 # Where the scanner falls short today, per target (measured; bench/corpus.py prints it).
-KNOWN_SHORT: dict[str, str] = {
-    "fastapi_users_jwt": (
-        "registration refused: an identifier without '@' is sent where the schema says "
-        "format: email (422), so 36 of 38 checks skip; register enumeration, weak "
-        "passwords, logout and throttling are missed"),
-    "drf_djoser": (
-        "no API description found: drf-spectacular serves it at /api/schema/, which "
-        "discovery does not try; every check skips"),
-    "fastapi_oauth2_email": (
-        "no login found: the OAuth2 tokenUrl is relative ('token') and never matches the "
-        "path '/token'; and the public registration POST /users/ is reported as a "
-        "sensitive operation without authentication (medium)"),
-}
+KNOWN_SHORT: dict[str, str] = {}
 
 
 
