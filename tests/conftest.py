@@ -36,6 +36,17 @@ def _throwaway_history(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("DYNAGUARD_HISTORY", str(path))
 
 
+@pytest.fixture(autouse=True)
+def _patient_engine_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's engine is moto in one process, serving every test on a machine that may
+    be busy: a call can take seconds there, which DynamoDB's never should. Every guard the
+    suite starts (in process or as `dynaguard serve`) waits for it as long as the client
+    used to, 5 s per attempt; tests/reliability/test_engine_outage.py sets the production
+    defaults back and holds the service to their bounds."""
+    monkeypatch.setenv("DYNAGUARD_DYNAMODB_READ_TIMEOUT", "5")
+    monkeypatch.setenv("DYNAGUARD_DYNAMODB_CALL_TIMEOUT", "12")
+
+
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
     """moto's DynamoDB in its own process (dynaguard's engine wrapper, which makes its
