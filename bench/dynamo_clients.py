@@ -40,9 +40,13 @@ from aiobotocore.session import get_session
 
 from dynaguard.store.client import ClientLimits, open_client
 from dynaguard.store.engine import free_port
+from dynaguard.store.retries import install_retry_policy
 
 TABLE = "clients"
 CONCURRENCY = 8
+# Every client waits as long as the engine needs (it is moto on a shared machine, slower
+# than DynamoDB): a timed-out and retried call would measure the retry, not the client.
+PATIENT = ClientLimits(read_timeout=10, call_timeout=30)
 Call = Callable[[int], Awaitable[Any]]
 
 
@@ -109,9 +113,9 @@ def _engine() -> Any:
 @contextlib.asynccontextmanager
 async def _botocore_calls(endpoint: str, *, validate: bool) -> AsyncIterator[dict[str, Call]]:
     if validate:
-        opened: Any = open_client(endpoint, "us-east-1", ClientLimits())
+        opened: Any = open_client(endpoint, "us-east-1", PATIENT)
     else:
-        limits = ClientLimits()
+        limits = PATIENT
         config = AioConfig(retries={"mode": "standard", "total_max_attempts": 1},
                            connect_timeout=limits.connect_timeout,
                            read_timeout=limits.read_timeout,
@@ -122,6 +126,8 @@ async def _botocore_calls(endpoint: str, *, validate: bool) -> AsyncIterator[dic
             aws_access_key_id="local", aws_secret_access_key="local")
     run = uuid.uuid4().hex[:8]
     async with opened as client:
+        if not validate:
+            install_retry_policy(client, PATIENT.max_attempts)
         yield {
             "GetItem": lambda n: client.get_item(**_get_kwargs(n)),
             "TransactWriteItems": lambda n: client.transact_write_items(
@@ -140,8 +146,9 @@ async def _aiodynamo_calls(endpoint: str, *, typed: bool) -> AsyncIterator[dict[
     from aiodynamo.models import BatchGetRequest  # noqa: PLC0415
     from yarl import URL  # noqa: PLC0415
 
-    connector = aiohttp.TCPConnector(limit=ClientLimits().max_in_flight)
-    timeout = aiohttp.ClientTimeout(sock_connect=0.5, sock_read=1.0)
+    connector = aiohttp.TCPConnector(limit=PATIENT.max_in_flight)
+    timeout = aiohttp.ClientTimeout(sock_connect=PATIENT.connect_timeout,
+                                    sock_read=PATIENT.read_timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         client = Client(AIOHTTP(session), StaticCredentials(Key("local", "local")),
                         "us-east-1", URL(endpoint))
@@ -201,8 +208,7 @@ CLIENTS: dict[str, Callable[[str], contextlib.AbstractAsyncContextManager[dict[s
 
 
 async def _seed(endpoint: str) -> None:
-    patient = ClientLimits(read_timeout=10, call_timeout=30)  # moto is slow to create tables
-    async with open_client(endpoint, "us-east-1", patient) as client:
+    async with open_client(endpoint, "us-east-1", PATIENT) as client:
         await client.create_table(
             TableName=TABLE, BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
