@@ -81,9 +81,9 @@ class ClientLimits:
     """How long a store call may take and how many may be under way (see the module)."""
 
     connect_timeout: float = 0.5
-    read_timeout: float = 1.0
+    read_timeout: float = 0.8
     max_attempts: int = 3
-    call_timeout: float = 1.5
+    call_timeout: float = 1.2
     max_in_flight: int = 128
 
     @classmethod
