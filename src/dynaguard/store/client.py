@@ -12,6 +12,13 @@ once instead of queueing behind the ones already waiting on a dead engine. The c
 also the size of the connection pool, so an admitted call never waits for a connection.
 A call cut by its deadline may still have taken effect: callers already treat
 ``StoreUnavailable`` as "outcome unknown" (a lost reply looks the same).
+
+Why aiobotocore, although it is most of a request's client CPU: aiodynamo spends about
+half its CPU per call (``bench/dynamo_clients.py``), but it has neither botocore's
+credential chain (web identity, SSO, assume-role profiles, ``credential_process``) nor a
+generated ``ClientRequestToken`` for transactions, and its errors are shaped otherwise
+than the ``ClientError`` codes and cancellation reasons every repository reads.
+``parameter_validation=False`` saved nothing measurable, so requests stay validated.
 """
 
 from __future__ import annotations
