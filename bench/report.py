@@ -162,7 +162,10 @@ def render(fig: Figures, machine: dict[str, str], elapsed_s: float) -> str:
         "dynaguard.store.engine`, moto with serialized request handling), on 127.0.0.1, with "
         "the load generator in a third process on the same machine. Passwords: Argon2id "
         "t=3, m=64 MiB, p=4 (dynaguard's `rfc9106-low-memory` default) on both sides; the peer's "
-        "pwdlib `Argon2Hasher` is configured with those parameters.",
+        "pwdlib `Argon2Hasher` is configured with those parameters. dynaguard's DynamoDB "
+        "client waits for this engine as the peer's does (four attempts of 5 s instead of "
+        "its fail-fast defaults, see `PATIENT_CLIENT` in `bench/run.py`): moto serves one "
+        "request at a time, and a burst queues calls behind it as DynamoDB would not.",
         "",
         "## Figures",
         "",

@@ -43,6 +43,13 @@ from dynaguard.store.engine import free_port
 
 PROFILE = "rfc9106-low-memory"
 REMOTE_DELAY_MS = 3.0  # added to every engine call in the remote-engine run
+# The engine here is moto, one request at a time, on a shared machine: a burst of 50 logins
+# queues over a hundred calls behind it, which DynamoDB never would. dynaguard's client
+# deadline (1.2 s by default) would answer 503 there, and the peer's client waits up to
+# a minute; both services get a client that waits (four attempts of 5 s, dynaguard's
+# earlier setting), so the figures compare request paths, not failure policies.
+PATIENT_CLIENT = {"DYNAGUARD_DYNAMODB_READ_TIMEOUT": "5", "DYNAGUARD_DYNAMODB_MAX_ATTEMPTS": "4",
+                  "DYNAGUARD_DYNAMODB_CALL_TIMEOUT": "25"}
 EMAIL = "bench@example.com"
 PASSWORD = "quiet-harbor-lantern-97"
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +119,7 @@ def server(which: str, endpoint: str, table: str, kek: str, logs: Path) -> Itera
     """dynaguard (our environment) or the peer (``.venv-peer``) on a free loopback port."""
     port = free_port()
     env = {**os.environ, "DYNAGUARD_KEK": kek, "AWS_ACCESS_KEY_ID": "local",
-           "AWS_SECRET_ACCESS_KEY": "local", "PYTHONPATH": str(ROOT)}
+           "AWS_SECRET_ACCESS_KEY": "local", "PYTHONPATH": str(ROOT), **PATIENT_CLIENT}
     common = ["--port", str(port), "--endpoint", endpoint, "--table", table]
     if which == "peer":
         p = PROFILES[PROFILE]
@@ -151,7 +158,8 @@ def memory_kib(pid: int) -> dict[str, int]:
 async def seed_dynaguard(endpoint: str, table: str, kek: str, data_dir: Path) -> None:
     """The table, the key ring and one verified account, hashed with the real profile."""
     settings = Settings(dynamodb_endpoint=endpoint, table=table, argon2_profile=PROFILE,
-                        kek=kek, data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+                        kek=kek, data_dir=data_dir, dynamodb_read_timeout=5,
+                        dynamodb_call_timeout=25, _env_file=None)  # type: ignore[call-arg]
     guard = Guard(settings)
     async with guard.lifespan():
         svc = guard.services()
