@@ -34,14 +34,16 @@ class Settings(BaseSettings):
         0.5, gt=0, le=10, description="Seconds one attempt may wait for a connection to "
         "DynamoDB.")
     dynamodb_read_timeout: float = Field(
-        0.8, gt=0, le=30, description="Seconds one attempt may wait for DynamoDB's answer.")
+        0.8, gt=0, le=30, description="Seconds one attempt may wait for DynamoDB's answer "
+        "(the embedded engine, one request at a time, gets at least 5).")
     dynamodb_max_attempts: int = Field(
         3, ge=1, le=10, description="Attempts per store call (first try included), with "
         "short jittered waits between them and a retry budget that stops retrying when most "
         "calls fail.")
     dynamodb_call_timeout: float = Field(
         1.2, gt=0, le=60, description="Seconds one store call may take, attempts and waits "
-        "included; past it the request answers 503 with Retry-After.")
+        "included; past it the request answers 503 with Retry-After (the embedded engine gets "
+        "at least 25).")
     dynamodb_max_in_flight: int = Field(
         128, ge=1, le=4096, description="Store calls under way at once (also the connection "
         "pool's size); a call beyond it is refused at once with 503 rather than queued.")

@@ -8,6 +8,7 @@ from botocore.retries.standard import RetryContext, RetryEventAdapter, Throttlin
 from pydantic import ValidationError
 
 from dynaguard.settings import Settings, describe_validation_error
+from dynaguard.store.client import ClientLimits
 from dynaguard.store.retries import BoundedBackoff
 
 
@@ -39,3 +40,12 @@ def test_timeouts_longer_than_the_call_deadline_are_refused_at_start() -> None:
         Settings(dynamodb_read_timeout=3, dynamodb_call_timeout=2,
                  _env_file=None)  # type: ignore[call-arg]
     assert "dynamodb_read_timeout" in describe_validation_error(caught.value)
+
+
+def test_the_embedded_engine_gets_patient_limits_and_a_real_one_the_configured() -> None:
+    remote = Settings(dynamodb_endpoint="http://127.0.0.1:9", _env_file=None)  # type: ignore[call-arg]
+    embedded = Settings(dynamodb_endpoint="", _env_file=None)  # type: ignore[call-arg]
+    assert ClientLimits.from_settings(remote).call_timeout == remote.dynamodb_call_timeout
+    assert ClientLimits.from_settings(remote).read_timeout == remote.dynamodb_read_timeout
+    assert ClientLimits.from_settings(embedded).read_timeout >= 5.0
+    assert ClientLimits.from_settings(embedded).call_timeout >= 25.0

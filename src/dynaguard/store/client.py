@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -95,13 +96,20 @@ class ClientLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClientLimits:
-        return cls(
+        """The configured limits; at least 5 s per attempt and 25 s per call with the
+        embedded engine, which serves one request at a time in this very process, so
+        that a burst queues behind it as DynamoDB's calls never queue."""
+        limits = cls(
             connect_timeout=settings.dynamodb_connect_timeout,
             read_timeout=settings.dynamodb_read_timeout,
             max_attempts=settings.dynamodb_max_attempts,
             call_timeout=settings.dynamodb_call_timeout,
             max_in_flight=settings.dynamodb_max_in_flight,
         )
+        if settings.embedded:
+            return dataclasses.replace(limits, read_timeout=max(limits.read_timeout, 5.0),
+                                       call_timeout=max(limits.call_timeout, 25.0))
+        return limits
 
 
 class Dynamo:
