@@ -6,6 +6,13 @@ calls with a DynamoDB-shaped throttling error or a 500, before or after forwardi
 Every attempt carries botocore's ``amz-sdk-invocation-id`` and ``amz-sdk-request``
 headers, so retries of one logical call can be counted here too.
 
+Two more things for the benchmarks: ``delay`` holds every call that long before it is
+forwarded (an engine a network hop away, as DynamoDB is), and ``meter_reads`` counts the
+read capacity units of every read, twice: as the engine reports them (the proxy asks for
+``ReturnConsumedCapacity: TOTAL``) and by DynamoDB's own sizing rules
+(:mod:`bench.read_units`), for which it reads the full items again, uncounted, when a
+projection trimmed the answer.
+
 It speaks just enough HTTP/1.1 for botocore: keep-alive, ``Content-Length`` bodies.
 Listens on 127.0.0.1 only.
 """
@@ -19,8 +26,11 @@ import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
+
+from bench.read_units import READS, item_size, query_units, read_units
 
 __all__ = ["DynamoProxy", "Faults", "ProxyThread"]
 
@@ -57,6 +67,9 @@ class DynamoProxy:
     calls: Counter[str] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
     attempts_per_invocation: Counter[str] = field(default_factory=Counter)
+    delay: float = 0.0  # seconds added to every call
+    meter_reads: bool = False
+    read_units: Counter[str] = field(default_factory=Counter)  # "engine", "rules"
     port: int = 0
     _server: asyncio.Server | None = None
     _client: httpx.AsyncClient | None = None
@@ -74,6 +87,7 @@ class DynamoProxy:
         self.calls.clear()
         self.injected.clear()
         self.attempts_per_invocation.clear()
+        self.read_units.clear()
 
     @property
     def total(self) -> int:
@@ -137,13 +151,79 @@ class DynamoProxy:
                                                              "Internal server error")
         assert self._client is not None
         forward = {k: v for k, v in headers.items() if k not in HOP_HEADERS}
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        metered = self.meter_reads and operation in READS
+        request: dict[str, Any] = json.loads(body) if metered else {}
+        if metered and "ReturnConsumedCapacity" not in request:
+            body = json.dumps({**request, "ReturnConsumedCapacity": "TOTAL"}).encode()
         reply = await self._client.request(method, path, headers=forward, content=body)
+        if metered and reply.status_code == 200:
+            await self._meter(operation, request, reply.json(), forward)
         if roll < faults.throttle + faults.error + faults.lost_reply:
             self.injected["lost_reply"] += 1
             return 500, [("content-type", AMZ_JSON)], _error("InternalServerError",
                                                              "Internal server error")
         out = [(k, v) for k, v in reply.headers.items() if k.lower() not in HOP_HEADERS]
         return reply.status_code, out, reply.content
+
+
+    async def _side_read(self, headers: dict[str, str], request: dict[str, Any]) -> Any:
+        assert self._client is not None
+        reply = await self._client.post("/", headers=headers, content=json.dumps(request))
+        reply.raise_for_status()
+        return reply.json()
+
+    async def _meter(self, operation: str, request: dict[str, Any], answer: dict[str, Any],
+                     headers: dict[str, str]) -> None:
+        """Add one read's units, as the engine reports them and by DynamoDB's rules."""
+        reported = answer.get("ConsumedCapacity") or []
+        for entry in reported if isinstance(reported, list) else [reported]:
+            self.read_units["engine"] += float(entry.get("CapacityUnits", 0))
+        consistent = bool(request.get("ConsistentRead"))
+        if operation == "GetItem":
+            item = answer.get("Item")
+            if "ProjectionExpression" in request:
+                item = (await self._side_read(headers, _unprojected(request))).get("Item")
+            self.read_units["rules"] += read_units(item_size(item), consistent=consistent)
+        elif operation == "BatchGetItem":
+            responses = answer.get("Responses", {})
+            for table, wanted in request["RequestItems"].items():
+                items = responses.get(table, [])
+                if "ProjectionExpression" in wanted:
+                    side = {"RequestItems": {table: _unprojected(wanted)}}
+                    items = (await self._side_read(headers, side))["Responses"].get(table, [])
+                strong = bool(wanted.get("ConsistentRead"))
+                sizes = [item_size(i) for i in items]
+                sizes += [0] * (len(wanted["Keys"]) - len(items))  # a missing item costs too
+                self.read_units["rules"] += sum(read_units(n, consistent=strong) for n in sizes)
+        elif operation == "Query":
+            items = answer.get("Items", [])
+            if "ProjectionExpression" in request:
+                items = (await self._side_read(headers, _unprojected(request))).get("Items", [])
+            strong = consistent and "IndexName" not in request
+            self.read_units["rules"] += query_units([item_size(i) for i in items],
+                                                    consistent=strong)
+        else:  # TransactGetItems: twice a strongly consistent read, per item
+            for entry in answer.get("Responses", []):
+                self.read_units["rules"] += 2 * read_units(item_size(entry.get("Item")),
+                                                           consistent=True)
+
+
+def _unprojected(request: dict[str, Any]) -> dict[str, Any]:
+    """``request`` reading whole items: no projection, no names only the projection used."""
+    out = {k: v for k, v in request.items()
+           if k not in ("ProjectionExpression", "ReturnConsumedCapacity")}
+    if out.get("Select") == "SPECIFIC_ATTRIBUTES":
+        del out["Select"]
+    names = out.pop("ExpressionAttributeNames", None)
+    if names:
+        used = " ".join(str(out.get(k, "")) for k in
+                        ("KeyConditionExpression", "FilterExpression"))
+        kept = {k: v for k, v in names.items() if k in used}
+        if kept:
+            out["ExpressionAttributeNames"] = kept
+    return out
 
 
 def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:

@@ -44,6 +44,65 @@ def _load(values: tuple[float, float, float]) -> str:
     return " / ".join(f"{v:.1f}" for v in values)
 
 
+def _units(figures: dict[str, float]) -> str:
+    return f"{figures.get('rules', 0):.2f} ({figures.get('engine', 0):.2f})"
+
+
+def render_remote(fig: Figures) -> list[str]:
+    """Latency behind a proxy that holds every engine call, and the read units."""
+    dg, peer = "dynaguard", "peer"
+    a, p = fig.remote_auth[dg], fig.remote_auth[peer]
+    ld, lp = fig.remote_login[dg], fig.remote_login[peer]
+    ud, up = fig.read_units[dg], fig.read_units[peer]
+    delay = f"{fig.remote_delay_ms:g} ms"
+    return [
+        f"## Behind a remote engine ({delay} per call)",
+        "",
+        "DynamoDB is a network hop away and its CPU is not ours. The same two processes as "
+        f"in the round-trip count, behind the same loopback proxy, which now holds every "
+        f"engine call {delay} before forwarding it (its own forwarding adds a little more, "
+        "alike for both); 16 concurrent clients for authenticated requests, logins one at a "
+        "time:",
+        "",
+        "| measure | dynaguard | fastapi-users | dynaguard / peer |",
+        "|---|---|---|---|",
+        f"| authenticated request latency p50 | {a.p50:.1f} ms | {p.p50:.1f} ms "
+        f"| {_ratio(a.p50, p.p50)} |",
+        f"| authenticated request latency p99 | {a.p99:.1f} ms | {p.p99:.1f} ms "
+        f"| {_ratio(a.p99, p.p99)} |",
+        f"| authenticated request throughput | {a.rps:.0f} req/s | {p.rps:.0f} req/s "
+        f"| {_ratio(a.rps, p.rps)} |",
+        f"| login latency p50 (one at a time) | {ld.p50:.0f} ms | {lp.p50:.0f} ms "
+        f"| {_ratio(ld.p50, lp.p50)} |",
+        f"| login latency p99 (one at a time) | {ld.p99:.0f} ms | {lp.p99:.0f} ms "
+        f"| {_ratio(ld.p99, lp.p99)} |",
+        "",
+        f"Errors: authenticated {a.errors} / {p.errors}, logins {ld.errors} / {lp.errors}. "
+        f"Requests measured: authenticated {a.requests} / {p.requests}, logins {ld.requests} "
+        f"/ {lp.requests}.",
+        "",
+        "## Read capacity units",
+        "",
+        "Read units per request, counted at the proxy over the same 20 authenticated "
+        "requests and 5 logins as the round trips: by DynamoDB's sizing rules "
+        "(`bench/read_units.py`: 4 KB per unit, half for an eventually consistent read, the "
+        "whole item's size even when a projection trims the answer), and in brackets as "
+        "the engine reports them in `ConsumedCapacity` (moto's figures are fixed per "
+        "operation and ignore size and consistency):",
+        "",
+        "| service | per authenticated request | per login |",
+        "|---|---|---|",
+        f"| dynaguard | {_units(ud['authenticated request'])} | {_units(ud['login'])} |",
+        f"| fastapi-users | {_units(up['authenticated request'])} | {_units(up['login'])} |",
+        "",
+        "dynaguard reads strongly consistently wherever it decides on a session or an "
+        "account (a revocation acknowledged anywhere holds on the next request), which "
+        "DynamoDB bills at twice an eventually consistent read; the peer reads its user "
+        "eventually consistently.",
+        "",
+    ]
+
+
 def render_scanner(scan: ScanFigures | None) -> list[str]:
     """The scanner's section: two scans and the timing detector, as measured by this run."""
     lines = ["## Scanner: wall time, requests, timing detector", ""]
@@ -107,7 +166,10 @@ def render(fig: Figures, machine: dict[str, str], elapsed_s: float) -> str:
         "dynaguard.store.engine`, moto with serialized request handling), on 127.0.0.1, with "
         "the load generator in a third process on the same machine. Passwords: Argon2id "
         "t=3, m=64 MiB, p=4 (dynaguard's `rfc9106-low-memory` default) on both sides; the peer's "
-        "pwdlib `Argon2Hasher` is configured with those parameters.",
+        "pwdlib `Argon2Hasher` is configured with those parameters. dynaguard's DynamoDB "
+        "client waits for this engine as the peer's does (four attempts of 5 s instead of "
+        "its fail-fast defaults, see `PATIENT_CLIENT` in `bench/run.py`): moto serves one "
+        "request at a time, and a burst queues calls behind it as DynamoDB would not.",
         "",
         "## Figures",
         "",
@@ -185,6 +247,7 @@ def render(fig: Figures, machine: dict[str, str], elapsed_s: float) -> str:
         "while one login hashes, every other request of that process waits; dynaguard "
         "hashes in a bounded worker pool off the loop.",
         "",
+        *render_remote(fig),
         *render_scanner(fig.scanner),
         "## Machine",
         "",

@@ -3,7 +3,9 @@
     ./dev bench            (or: .venv/bin/python -m bench.run [--quick])
 
 Starts the DynamoDB engine, both services under identical uvicorn settings and a counting
-proxy, all on 127.0.0.1; prints a table and writes docs/benchmarks.md. Every load loop is
+proxy, all on 127.0.0.1; prints a table and writes docs/benchmarks.md. Behind the proxy
+it also counts read capacity units and then measures latency with every engine call held
+3 ms (a remote engine). Every load loop is
 bounded in requests and in seconds; a full run takes about three minutes.
 """
 
@@ -40,6 +42,14 @@ from dynaguard.settings import Settings
 from dynaguard.store.engine import free_port
 
 PROFILE = "rfc9106-low-memory"
+REMOTE_DELAY_MS = 3.0  # added to every engine call in the remote-engine run
+# The engine here is moto, one request at a time, on a shared machine: a burst of 50 logins
+# queues over a hundred calls behind it, which DynamoDB never would. dynaguard's client
+# deadline (1.2 s by default) would answer 503 there, and the peer's client waits up to
+# a minute; both services get a client that waits (four attempts of 5 s, dynaguard's
+# earlier setting), so the figures compare request paths, not failure policies.
+PATIENT_CLIENT = {"DYNAGUARD_DYNAMODB_READ_TIMEOUT": "5", "DYNAGUARD_DYNAMODB_MAX_ATTEMPTS": "4",
+                  "DYNAGUARD_DYNAMODB_CALL_TIMEOUT": "25"}
 EMAIL = "bench@example.com"
 PASSWORD = "quiet-harbor-lantern-97"
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +119,7 @@ def server(which: str, endpoint: str, table: str, kek: str, logs: Path) -> Itera
     """dynaguard (our environment) or the peer (``.venv-peer``) on a free loopback port."""
     port = free_port()
     env = {**os.environ, "DYNAGUARD_KEK": kek, "AWS_ACCESS_KEY_ID": "local",
-           "AWS_SECRET_ACCESS_KEY": "local", "PYTHONPATH": str(ROOT)}
+           "AWS_SECRET_ACCESS_KEY": "local", "PYTHONPATH": str(ROOT), **PATIENT_CLIENT}
     common = ["--port", str(port), "--endpoint", endpoint, "--table", table]
     if which == "peer":
         p = PROFILES[PROFILE]
@@ -148,7 +158,8 @@ def memory_kib(pid: int) -> dict[str, int]:
 async def seed_dynaguard(endpoint: str, table: str, kek: str, data_dir: Path) -> None:
     """The table, the key ring and one verified account, hashed with the real profile."""
     settings = Settings(dynamodb_endpoint=endpoint, table=table, argon2_profile=PROFILE,
-                        kek=kek, data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+                        kek=kek, data_dir=data_dir, dynamodb_read_timeout=5,
+                        dynamodb_call_timeout=25, _env_file=None)  # type: ignore[call-arg]
     guard = Guard(settings)
     async with guard.lifespan():
         svc = guard.services()
@@ -210,6 +221,11 @@ class Figures:
     memory: dict[str, dict[str, int]] = field(default_factory=dict)
     round_trips: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
     per_request: dict[str, dict[str, float]] = field(default_factory=dict)
+    # per service, per "authenticated request" / "login": units as "engine" / "rules"
+    read_units: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    remote_delay_ms: float = REMOTE_DELAY_MS
+    remote_auth: dict[str, Result] = field(default_factory=dict)
+    remote_login: dict[str, Result] = field(default_factory=dict)
     scanner: ScanFigures | None = None
     load: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
@@ -286,24 +302,55 @@ async def measure_memory_and_round_trips(
                             "hwm": memory_kib(srv.pid)["VmHWM"], "errors": burst.errors,
                             "burst_s": round(burst.seconds, 1)}
 
-    progress("DynamoDB round trips")
+    progress("DynamoDB round trips and read units")
+    proxy.meter_reads = True
     for name, srv in servers.items():
         token = await access_token(srv)
         counts: dict[str, Counter[str]] = {}
+        units: dict[str, dict[str, float]] = {}
         async with httpx.AsyncClient(base_url=srv.base, timeout=60) as client:
             proxy.reset()
             for _ in range(20):
                 r = await client.get(srv.me_path, headers={"Authorization": f"Bearer {token}"})
                 r.raise_for_status()
             counts["authenticated request"] = Counter(proxy.calls)
+            units["authenticated request"] = {k: v / 20 for k, v in proxy.read_units.items()}
             proxy.reset()
             for _ in range(5):
                 (await srv.login(client)).raise_for_status()
             counts["login"] = Counter(proxy.calls)
+            units["login"] = {k: v / 5 for k, v in proxy.read_units.items()}
         fig.round_trips[name] = counts
+        fig.read_units[name] = units
         fig.per_request[name] = {
             "authenticated request": counts["authenticated request"].total() / 20,
             "login": counts["login"].total() / 5}
+
+
+async def measure_remote(fig: Figures, servers: dict[str, Server], proxy: DynamoProxy) -> None:
+    """Latency with every engine call held ``REMOTE_DELAY_MS`` at the proxy, as a
+    DynamoDB a network hop away would hold it."""
+    progress(f"authenticated requests and logins, {REMOTE_DELAY_MS:g} ms per engine call")
+    proxy.meter_reads = False
+    proxy.delay = REMOTE_DELAY_MS / 1000
+    tokens = {name: await access_token(srv) for name, srv in servers.items()}
+    rounds, seconds, cap = (1, 3.0, 1000) if fig.quick else (2, 6.0, 3000)
+
+    def me(name: str) -> Send:
+        headers = {"Authorization": f"Bearer {tokens[name]}"}
+        path = servers[name].me_path
+        return lambda client: client.get(path, headers=headers)
+
+    for name, srv in servers.items():
+        await closed_loop(srv.base, me(name), concurrency=4, max_requests=100, max_seconds=5)
+    for _ in range(rounds):
+        for name, srv in servers.items():
+            _add(fig.remote_auth, name, await closed_loop(
+                srv.base, me(name), concurrency=16, max_requests=cap, max_seconds=seconds))
+    for _ in range(6 if fig.quick else 15):
+        for name, srv in servers.items():
+            _add(fig.remote_login, name, await closed_loop("", srv.login, concurrency=1,
+                                                           max_requests=1, max_seconds=30))
 
 
 async def main(quick: bool, scanner: bool) -> Figures:
@@ -321,11 +368,12 @@ async def main(quick: bool, scanner: bool) -> Figures:
             await seed_peer(peer)
             progress("servers up")
             await measure_speed(fig, {"dynaguard": ours, "peer": peer})
-        progress("fresh servers behind the counting proxy")
+        progress("fresh servers behind the counting (later: delaying) proxy")
         with ProxyThread(DynamoProxy(endpoint)) as proxy, \
                 server("dynaguard", proxy.endpoint, tables["dynaguard"], kek, logs) as ours, \
                 server("peer", proxy.endpoint, tables["peer"], kek, logs) as peer:
             await measure_memory_and_round_trips(fig, {"dynaguard": ours, "peer": peer}, proxy)
+            await measure_remote(fig, {"dynaguard": ours, "peer": peer}, proxy)
     fig.load["services measured"] = os.getloadavg()
     if scanner:
         progress("scans of `dynaguard serve` and the lab, then the timing detector")

@@ -32,7 +32,8 @@ HEADER = """\
 dynaguard reads its settings from environment variables prefixed `{prefix}` and from a
 `.env` file in the working directory (the environment wins). Bad values stop the program
 at start with one line naming each bad variable and why, never echoing a value; a
-refresh idle expiry longer than the absolute one is refused too.
+refresh idle expiry longer than the absolute one is refused too, and so is a DynamoDB
+connect or read timeout longer than the whole call's.
 
 | variable | type | default | allowed | meaning |
 |---|---|---|---|---|
@@ -49,7 +50,7 @@ def type_name(annotation: Any) -> str:
         return "one of " + ", ".join(f"`{a}`" for a in typing.get_args(annotation))
     if origin is list:
         return f"list of {type_name(typing.get_args(annotation)[0])}s"
-    simple = {str: "string", int: "integer", bool: "boolean", Path: "path",
+    simple = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path",
               SecretStr: "secret string"}
     return simple.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
@@ -69,7 +70,9 @@ def default_text(field: FieldInfo) -> str:
 def constraints(field: FieldInfo) -> str:
     parts = []
     for item in field.metadata:
-        if isinstance(item, annotated_types.Ge):
+        if isinstance(item, annotated_types.Gt):
+            parts.append(f"> {item.gt}")
+        elif isinstance(item, annotated_types.Ge):
             parts.append(f"≥ {item.ge}")
         elif isinstance(item, annotated_types.Le):
             parts.append(f"≤ {item.le}")

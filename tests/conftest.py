@@ -36,6 +36,20 @@ def _throwaway_history(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("DYNAGUARD_HISTORY", str(path))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _patient_engine_client() -> Iterator[None]:
+    """The suite's engine is moto in one process, serving every test on a machine that may
+    be busy: a call can take seconds there, which DynamoDB's never should. Every guard the
+    suite starts (in process or as `dynaguard serve`) waits for it as long as the client
+    used to (four attempts of 5 s); tests/reliability/test_engine_outage.py sets the
+    production defaults back and holds the service to their bounds."""
+    with pytest.MonkeyPatch.context() as patch:  # session-wide: module fixtures too
+        patch.setenv("DYNAGUARD_DYNAMODB_READ_TIMEOUT", "5")
+        patch.setenv("DYNAGUARD_DYNAMODB_MAX_ATTEMPTS", "4")
+        patch.setenv("DYNAGUARD_DYNAMODB_CALL_TIMEOUT", "25")
+        yield
+
+
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
     """moto's DynamoDB in its own process (dynaguard's engine wrapper, which makes its

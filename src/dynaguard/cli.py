@@ -171,12 +171,13 @@ def db_start(
 
 
 async def _init_table(settings: Settings) -> bool:
-    from dynaguard.store.client import Dynamo, open_client  # noqa: PLC0415
+    from dynaguard.store.client import ClientLimits, Dynamo, open_client  # noqa: PLC0415
     from dynaguard.store.schema import ensure_table  # noqa: PLC0415
 
     endpoint = None if settings.dynamodb_endpoint == "aws" else settings.dynamodb_endpoint
-    async with open_client(endpoint, settings.region) as client:
-        return await ensure_table(Dynamo(client, settings.table))
+    limits = ClientLimits.from_settings(settings)
+    async with open_client(endpoint, settings.region, limits) as client:
+        return await ensure_table(Dynamo(client, settings.table, limits))
 
 
 @db_app.command("init")
@@ -193,10 +194,11 @@ def db_status() -> None:
     settings = _admin_settings()
 
     async def status() -> dict[str, Any]:
-        from dynaguard.store.client import open_client  # noqa: PLC0415
+        from dynaguard.store.client import ClientLimits, open_client  # noqa: PLC0415
 
         endpoint = None if settings.dynamodb_endpoint == "aws" else settings.dynamodb_endpoint
-        async with open_client(endpoint, settings.region) as client:
+        limits = ClientLimits.from_settings(settings)
+        async with open_client(endpoint, settings.region, limits) as client:
             table = (await client.describe_table(TableName=settings.table))["Table"]
             ttl = await client.describe_time_to_live(TableName=settings.table)
             return {"status": table.get("TableStatus"), "items": table.get("ItemCount"),

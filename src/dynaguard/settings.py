@@ -30,6 +30,23 @@ class Settings(BaseSettings):
     dynamodb_endpoint: str = Field(
         "", description="Empty: an embedded local engine. A URL: that engine. `aws`: AWS itself."
     )
+    dynamodb_connect_timeout: float = Field(
+        0.5, gt=0, le=10, description="Seconds one attempt may wait for a connection to "
+        "DynamoDB.")
+    dynamodb_read_timeout: float = Field(
+        0.8, gt=0, le=30, description="Seconds one attempt may wait for DynamoDB's answer "
+        "(the embedded engine, one request at a time, gets at least 5).")
+    dynamodb_max_attempts: int = Field(
+        3, ge=1, le=10, description="Attempts per store call (first try included), with "
+        "short jittered waits between them and a retry budget that stops retrying when most "
+        "calls fail.")
+    dynamodb_call_timeout: float = Field(
+        1.2, gt=0, le=60, description="Seconds one store call may take, attempts and waits "
+        "included; past it the request answers 503 with Retry-After (the embedded engine gets "
+        "at least 25).")
+    dynamodb_max_in_flight: int = Field(
+        128, ge=1, le=4096, description="Store calls under way at once (also the connection "
+        "pool's size); a call beyond it is refused at once with 503 rather than queued.")
     region: str = Field("us-east-1", description="AWS region of the table.")
     table: str = Field(
         "dynaguard", min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$",
@@ -179,6 +196,14 @@ class Settings(BaseSettings):
     def _ttl_order(self) -> Settings:
         if self.refresh_idle_ttl > self.refresh_absolute_ttl:
             raise ValueError("refresh_idle_ttl must not exceed refresh_absolute_ttl")
+        return self
+
+    @model_validator(mode="after")
+    def _timeouts_fit_the_call(self) -> Settings:
+        if max(self.dynamodb_connect_timeout, self.dynamodb_read_timeout) > \
+                self.dynamodb_call_timeout:
+            raise ValueError("dynamodb_connect_timeout and dynamodb_read_timeout must not "
+                             "exceed dynamodb_call_timeout")
         return self
 
     @field_validator("introspection_client_secret")

@@ -21,9 +21,9 @@ from tests.reliability.conftest import EngineProcess, running, settings_for
 
 
 def _attempt_bound(h: Harness) -> int:
-    """Attempts botocore makes per call with the client's configuration (its
-    ``max_attempts`` counts retries, so the total is one more)."""
-    bound = int(h.svc.db.client.meta.config.retries["total_max_attempts"])
+    """Attempts per call (the first try included) that the client's retry policy allows."""
+    bound = h.svc.db.limits.max_attempts
+    assert bound == h.settings.dynamodb_max_attempts
     assert 1 < bound <= 5
     return bound
 

@@ -37,7 +37,7 @@ from dynaguard.guard.routes import build_auth_router
 from dynaguard.guard.services import Services
 from dynaguard.guard.tokens import TokenService
 from dynaguard.settings import Settings
-from dynaguard.store.client import Dynamo, open_client
+from dynaguard.store.client import ClientLimits, Dynamo, open_client
 from dynaguard.store.keys import KeyRepository
 from dynaguard.store.schema import ensure_table
 from dynaguard.store.users import UserRepository
@@ -110,8 +110,10 @@ class Guard:
                 log.info("embedded_dynamodb", endpoint=endpoint, data="in memory")
             elif endpoint == "aws":
                 endpoint = None
-            client = await stack.enter_async_context(open_client(endpoint, self.settings.region))
-            db = Dynamo(client, self.settings.table)
+            limits = ClientLimits.from_settings(self.settings)
+            client = await stack.enter_async_context(
+                open_client(endpoint, self.settings.region, limits))
+            db = Dynamo(client, self.settings.table, limits)
             await ensure_table(db)
             kek, kek_path = load_kek(self.settings)
             self.kek_path = str(kek_path) if kek_path else None

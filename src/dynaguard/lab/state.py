@@ -17,7 +17,7 @@ from dynaguard.lab.registry import FLAWS
 from dynaguard.lab.store import LabStore
 from dynaguard.lab.tokens import LabTokens
 from dynaguard.settings import Settings
-from dynaguard.store.client import Dynamo, open_client
+from dynaguard.store.client import ClientLimits, Dynamo, open_client
 from dynaguard.store.schema import ensure_table
 
 if TYPE_CHECKING:
@@ -87,7 +87,8 @@ class Lab:
         elif endpoint == "aws":
             endpoint = None
         try:
-            async with open_client(endpoint, self.settings.region) as client, \
+            limits = ClientLimits.from_settings(self.settings)
+            async with open_client(endpoint, self.settings.region, limits) as client, \
                     self._serving(client):
                 yield
         finally:
@@ -98,7 +99,7 @@ class Lab:
     async def _serving(self, client: Any) -> AsyncIterator[None]:
         from dynaguard.lab.seed import seed_accounts  # noqa: PLC0415 -- seed imports Lab
 
-        db = Dynamo(client, self.settings.table)
+        db = Dynamo(client, self.settings.table, ClientLimits.from_settings(self.settings))
         await ensure_table(db)
         self._store = LabStore(db)
         try:
