@@ -14,7 +14,26 @@ from dynaguard.guard.ui.sign_in_routes import add_sign_in_routes
 from dynaguard.guard.ui.signup_routes import add_signup_routes
 from dynaguard.guard.ui.visit import visitor
 
-__all__ = ["build_ui_router"]
+__all__ = ["UI_ROUTES", "build_ui_router"]
+
+# Every operation of the pages. None takes a bearer token: the signed-in ones read the
+# browser's cookie (and send a browser without one to the sign-in page), every POST needs
+# the CSRF token of that cookie. A test checks this list against the router.
+UI_ROUTES = frozenset({
+    ("GET", "/ui"), ("GET", "/ui/sign-in"), ("POST", "/ui/sign-in"),
+    ("GET", "/ui/sign-in/second-step"), ("POST", "/ui/sign-in/second-step"),
+    ("POST", "/ui/sign-in/second-step/passkey"), ("POST", "/ui/passkey"),
+    ("POST", "/ui/passkey/finish"), ("POST", "/ui/sign-out"),
+    ("GET", "/ui/register"), ("POST", "/ui/register"), ("GET", "/ui/forgot"),
+    ("POST", "/ui/forgot"), ("GET", "/ui/account"), ("POST", "/ui/account/password"),
+    ("POST", "/ui/account/email"), ("GET", "/ui/sessions"), ("POST", "/ui/sessions/revoke"),
+    ("POST", "/ui/sessions/sign-out-everywhere"), ("GET", "/ui/security"),
+    ("POST", "/ui/security/totp/setup"), ("POST", "/ui/security/totp/confirm"),
+    ("POST", "/ui/security/totp/disable"), ("POST", "/ui/security/recovery-codes"),
+    ("POST", "/ui/security/passkeys/options"), ("POST", "/ui/security/passkeys"),
+    ("POST", "/ui/security/passkeys/remove"), ("GET", "/ui/static/ui.css"),
+    ("GET", "/ui/static/webauthn.js"),
+})
 
 STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {"ui.css": "text/css; charset=utf-8",
