@@ -10,7 +10,7 @@ from tests.guard.test_routes import _walk
 from tests.guard.ui.conftest import BASE, Browser
 
 PUBLIC_PAGES = {"/ui", "/ui/sign-in", "/ui/register", "/ui/forgot", "/ui/static/ui.css",
-                "/ui/static/webauthn.js", "/ui/sign-in/second-step"}
+                "/ui/static/webauthn.js", "/ui/static/icon.svg", "/ui/sign-in/second-step"}
 
 
 def test_the_list_names_every_page_operation(shared_app: SharedApp) -> None:

@@ -41,7 +41,9 @@ def page_headers(nonce: str, form_targets: Sequence[str] = ()) -> dict[str, str]
         ),
         "Cache-Control": "no-store",
         "Pragma": "no-cache",
-        "Referrer-Policy": "no-referrer",
+        # Not no-referrer: under it browsers send `Origin: null` with the pages' own posts,
+        # and the origin check needs their real origin. No other site learns a page's URL.
+        "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "X-Robots-Tag": "noindex, nofollow",

@@ -32,12 +32,13 @@ UI_ROUTES = frozenset({
     ("POST", "/ui/security/totp/disable"), ("POST", "/ui/security/recovery-codes"),
     ("POST", "/ui/security/passkeys/options"), ("POST", "/ui/security/passkeys"),
     ("POST", "/ui/security/passkeys/remove"), ("GET", "/ui/static/ui.css"),
-    ("GET", "/ui/static/webauthn.js"),
+    ("GET", "/ui/static/webauthn.js"), ("GET", "/ui/static/icon.svg"),
 })
 
 STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {"ui.css": "text/css; charset=utf-8",
-                "webauthn.js": "text/javascript; charset=utf-8"}
+                "webauthn.js": "text/javascript; charset=utf-8",
+                "icon.svg": "image/svg+xml"}
 
 
 def build_ui_router(services: Any) -> APIRouter:
