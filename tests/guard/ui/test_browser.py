@@ -74,13 +74,8 @@ def sign_out(page: Page) -> None:
     page.wait_for_url("**/ui/sign-in")
 
 
-def test_the_whole_journey(chromium: Browser, ui_server: UiServer, looker: Looker) -> None:
-    """Register → mailed link → sign in → TOTP → sign out → password + TOTP → passkey →
-    sign out → passwordless → revoke the other session, which is then signed out."""
-    url, email = ui_server.url, "journey@example.com"
-    context, page = open_page(chromium, looker)
-
-    page.goto(f"{url}/ui/register")
+def register_and_confirm(page: Page, looker: Looker, server: UiServer, email: str) -> None:
+    page.goto(f"{server.url}/ui/register")
     looker.look(page, "register")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
@@ -88,19 +83,16 @@ def test_the_whole_journey(chromium: Browser, ui_server: UiServer, looker: Looke
     page.get_by_role("button", name="Create the account").click()
     assert page.locator("h1").inner_text() == "Check your inbox"
     looker.look(page, "registered")
-
-    page.goto(ui_server.mailed_link(email, "/auth/pages/verify-email"))
+    page.goto(server.mailed_link(email, "/auth/pages/verify-email"))
     looker.look(page, "verify-email")
     page.get_by_role("button", name="Confirm my email").click()
     assert page.locator("h1").inner_text() == "Email address confirmed"
     page.get_by_role("link", name="Go to sign in").click()
     looker.look(page, "sign-in")
 
-    sign_in(page, url, email)
-    page.wait_for_url("**/ui/account")
-    assert page.locator("#account-email").inner_text() == email
-    looker.look(page, "account")
 
+def enrol_totp(page: Page, looker: Looker) -> tuple[AuthenticatorApp, list[str]]:
+    """Turn TOTP on from the security page; the app and the recovery codes shown once."""
     page.get_by_role("link", name="Security").click()
     looker.look(page, "security")
     page.locator("#totp_password").fill(TEST_PASSWORD)
@@ -113,15 +105,17 @@ def test_the_whole_journey(chromium: Browser, ui_server: UiServer, looker: Looke
     codes = page.locator("#recovery-codes code").all_inner_texts()
     assert len(codes) == 10
     looker.look(page, "recovery-codes")
+    return app, codes
 
-    sign_out(page)
-    sign_in(page, url, email)
+
+def second_step(page: Page, code: str) -> None:
     page.wait_for_url("**/ui/sign-in/second-step")
-    looker.look(page, "second-step")
-    page.get_by_label("Code").fill(app.next_code())
+    page.get_by_label("Code").fill(code)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/ui/account")
 
+
+def register_passkey(page: Page, looker: Looker, url: str) -> None:
     add_virtual_authenticator(page)
     page.goto(f"{url}/ui/security")
     page.get_by_label("Name of the new passkey").fill("Laptop")
@@ -133,19 +127,15 @@ def test_the_whole_journey(chromium: Browser, ui_server: UiServer, looker: Looke
     assert "The passkey 'Laptop' was added." in page.locator("[role=status]").inner_text()
     assert page.locator(".passkeys li").count() == 1
 
-    sign_out(page)
+
+def passwordless_sign_in(page: Page, looker: Looker) -> None:
     page.get_by_role("button", name="Sign in with a passkey").click()
     looker.look(page, "passkey-sign-in")
     page.get_by_role("button", name="Sign in with my passkey").click()
     page.wait_for_url("**/ui/account")
-    assert page.locator("#account-email").inner_text() == email
 
-    other_context, other = open_page(chromium, looker)
-    sign_in(other, url, email)
-    other.get_by_label("Code").fill(codes[0])
-    other.get_by_role("button", name="Continue").click()
-    other.wait_for_url("**/ui/account")
 
+def revoke_the_other_session(page: Page, looker: Looker, url: str) -> None:
     page.goto(f"{url}/ui/sessions")
     sessions = page.locator("li.session")
     assert sessions.count() == 2
@@ -155,12 +145,39 @@ def test_the_whole_journey(chromium: Browser, ui_server: UiServer, looker: Looke
     assert page.locator("li.session").count() == 1
     assert page.locator("li.session.current").count() == 1
 
+
+def test_the_whole_journey(chromium: Browser, ui_server: UiServer, looker: Looker) -> None:
+    """Register → mailed link → sign in → TOTP → sign out → password + TOTP → passkey →
+    sign out → passwordless → revoke the other session, which is then signed out."""
+    url, email = ui_server.url, "journey@example.com"
+    context, page = open_page(chromium, looker)
+    register_and_confirm(page, looker, ui_server, email)
+    sign_in(page, url, email)
+    page.wait_for_url("**/ui/account")
+    assert page.locator("#account-email").inner_text() == email
+    looker.look(page, "account")
+    app, codes = enrol_totp(page, looker)
+
+    sign_out(page)
+    sign_in(page, url, email)
+    page.wait_for_url("**/ui/sign-in/second-step")
+    looker.look(page, "second-step")
+    second_step(page, app.next_code())
+    register_passkey(page, looker, url)
+
+    sign_out(page)
+    passwordless_sign_in(page, looker)
+    assert page.locator("#account-email").inner_text() == email
+
+    other_context, other = open_page(chromium, looker)
+    sign_in(other, url, email)
+    second_step(other, codes[0])  # a recovery code, this time
+    revoke_the_other_session(page, looker, url)
     other.reload()
     other.wait_for_url("**/ui/sign-in?return_to=*")
     assert other.locator("h1").inner_text() == "Sign in"
     page.reload()
-    assert page.locator("#account-email").count() == 0  # the sessions page, still signed in
-    assert page.locator("h1").inner_text() == "Your sessions"
+    assert page.locator("h1").inner_text() == "Your sessions"  # this one is still signed in
     other_context.close()
     context.close()
 
