@@ -45,7 +45,10 @@ class Settings(BaseSettings):
     email_change_ttl: int = Field(3600, ge=300, le=86_400,
                                   description="Lifetime of the link confirming a new email, s.")
     mail_url: str = Field("", description="`file:///dir` (default: data dir) or `smtp://host:port`.")
-    public_url: str = Field("http://127.0.0.1:8000", description="Base of links in mails.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Base of links in mails, and the passkeys' origin; unset, `dynaguard serve` "
+        "uses the address it listens on.")
     default_scopes: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["notes:read", "notes:write"],
         description="Scopes a new account receives, separated by spaces or commas "
