@@ -72,6 +72,14 @@ def make_account(shared_app: SharedApp) -> MakeUser:
 @pytest.fixture
 async def ui_browser(shared_app: SharedApp) -> AsyncIterator[Browser]:
     async with shared_app.harness() as harness:
-        transport = harness.client._transport  # the harness's own address
+        transport = harness.client._transport  # the harness's own client address
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
             yield Browser(client=client, harness=harness)
+
+
+@pytest.fixture
+async def second_browser(ui_browser: Browser) -> AsyncIterator[Browser]:
+    """Another browser (a cookie jar of its own) from the same address."""
+    transport = ui_browser.client._transport
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        yield Browser(client=client, harness=ui_browser.harness)
