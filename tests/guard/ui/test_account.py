@@ -143,3 +143,36 @@ async def test_sign_out_everywhere(ui_browser: Browser, second_browser: Browser,
     assert out.headers["location"] == "/ui/sign-in"
     assert (await ui_browser.get("/ui/account")).status_code == 303
     assert (await other.get("/ui/account")).status_code == 303
+
+
+async def test_a_passkey_as_the_second_factor(
+        ui_browser: Browser, make_account: MakeUser) -> None:
+    """Password first, then the passkey instead of a code: a new session, signed in."""
+    user = await make_account()
+    await signed_in(ui_browser, user.email)
+    _, origins = relying_party(ui_browser.harness.settings)
+    key = SoftAuthenticator(origins[0])
+    options_page = await ui_browser.post("/ui/security/passkeys/options", {
+        "name": "Key", "passkey_password": TEST_PASSWORD}, csrf_from="/ui/security")
+    found = re.search(r'data-options="([^"]+)"', options_page.text)
+    assert found is not None
+    await ui_browser.post("/ui/security/passkeys", {
+        "name": "Key", "credential": json.dumps(key.create(json.loads(unescape(found.group(1)))))},
+        csrf_from="/ui/security")
+    await ui_browser.post("/ui/sign-out", {}, csrf_from="/ui/account")
+
+    await signed_in(ui_browser, user.email)
+    step = await ui_browser.get("/ui/sign-in/second-step")
+    assert "Use a passkey instead" in step.text
+    ceremony = await ui_browser.post("/ui/sign-in/second-step/passkey", {},
+                                     csrf_from="/ui/sign-in/second-step")
+    found = re.search(r'data-options="([^"]+)"', ceremony.text)
+    assert found is not None
+    assertion = key.get(json.loads(unescape(found.group(1))))
+    pending = ui_browser.cookie
+    done = await ui_browser.post("/ui/sign-in/second-step", {
+        "credential": json.dumps(assertion)}, csrf_from="/ui/sign-in/second-step")
+    assert done.status_code == 303
+    assert done.headers["location"] == "/ui/account"
+    assert ui_browser.cookie not in (None, pending)
+    assert (await ui_browser.get("/ui/account")).status_code == 200
