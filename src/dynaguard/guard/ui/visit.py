@@ -19,6 +19,7 @@ from dynaguard.guard.ui.forms import Form, read_form
 from dynaguard.guard.ui.principal import browser_principal
 from dynaguard.guard.ui.render import render
 from dynaguard.guard.ui.returns import allowed_origins, safe_return_to
+from dynaguard.settings import Settings
 
 __all__ = ["UI", "Visit", "visitor"]
 
@@ -35,7 +36,7 @@ class Visit:
     notices: list[str] = field(default_factory=list)
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self.svc.settings
 
     @property
