@@ -4,15 +4,18 @@ setting stopping it with one clear line."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from email import message_from_bytes
 from pathlib import Path
 
 import httpx
 
 from dynaguard.store.engine import free_port
+from tests.conftest import mail_text
 
 DYNAGUARD = Path(sys.executable).with_name("dynaguard")
 START_TIMEOUT_S = 30
@@ -26,8 +29,26 @@ def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _verification_link(port: int, outbox: Path) -> str:
+    """Register an account on the server at ``port``; the link its mail carries."""
+    answer = httpx.post(f"http://127.0.0.1:{port}/auth/register", timeout=10,
+                        json={"email": "newcomer@example.com",
+                              "password": "quiet-harbor-lantern-97"})
+    assert answer.status_code == 202, answer.text
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for mail in outbox.glob("*.eml"):
+            text = mail_text(message_from_bytes(mail.read_bytes()))
+            found = re.search(r"http://\S+/verify-email\?token=[A-Za-z0-9_-]+", text)
+            if found:
+                return found.group(0)
+        time.sleep(0.1)
+    raise AssertionError("no verification mail arrived")
+
+
 def test_serve_answers_docs_and_says_where_and_that_data_is_in_memory(tmp_path: Path) -> None:
-    """`dynaguard serve` on the embedded engine serves /docs and says where and how it runs."""
+    """`dynaguard serve` on the embedded engine serves /docs, says where and how it runs, and
+    mails links that lead back to it."""
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
@@ -45,6 +66,13 @@ def test_serve_answers_docs_and_says_where_and_that_data_is_in_memory(tmp_path: 
                     status = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=2).status_code
                 except httpx.TransportError:
                     time.sleep(0.2)
+            link = _verification_link(port, tmp_path / "data" / "outbox")
+            # Mailed links reach this server, not the default port 8000.
+            assert link.startswith(f"http://127.0.0.1:{port}/auth/pages/verify-email?token="), link
+            assert httpx.get(link, timeout=5).status_code == 200
+            confirmed = httpx.post(link.split("?")[0], timeout=10,
+                                   data={"token": link.split("token=")[1]})
+            assert "Email address confirmed" in confirmed.text
         finally:
             proc.terminate()
             try:
@@ -55,6 +83,7 @@ def test_serve_answers_docs_and_says_where_and_that_data_is_in_memory(tmp_path: 
                 raise AssertionError("dynaguard serve ignored SIGTERM") from None
     lines = log_path.read_text().splitlines()
     assert any(f"listening on http://127.0.0.1:{port}" in line for line in lines), lines
+    assert any(f"links in mails: http://127.0.0.1:{port}" in line for line in lines), lines
     assert any("embedded engine" in line and "data lives in memory" in line
                for line in lines), lines
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells why.

@@ -104,6 +104,16 @@ def _root(
         raise typer.Exit
 
 
+def listening_base(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches the server at (a wildcard address
+    listens on loopback too)."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 -- names the wildcard, binds nothing
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -136,8 +146,17 @@ def serve(
     console.print(f"mail: {'file outbox ' + str(outbox) if outbox else settings.mail_url}")
     if settings.kek is None:
         console.print(f"signing keys encrypted with the local key file {settings.data_dir / 'kek'}")
-    console.print(f"[bold green]dynaguard {__version__} listening on http://{host}:{port}[/] "
-                  f"(API docs: http://{host}:{port}/docs)")
+    base = listening_base(host, port)
+    origin = "DYNAGUARD_PUBLIC_URL"
+    if "public_url" not in settings.model_fields_set:
+        # Links in mails must reach this server (the default base names port 8000).
+        settings = settings.model_copy(update={"public_url": base})
+        origin = "the address listened on; DYNAGUARD_PUBLIC_URL changes it"
+    console.print(f"[bold green]dynaguard {__version__} listening on {base}[/] "
+                  f"(API docs: {base}/docs)")
+    console.print(f"links in mails: {settings.public_url} ({origin})")
+    if settings.ui:
+        console.print(f"sign-in pages: {base}/ui/sign-in")
     try:
         uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="warning")
     finally:

@@ -62,7 +62,10 @@ class Settings(BaseSettings):
     email_change_ttl: int = Field(3600, ge=300, le=86_400,
                                   description="Lifetime of the link confirming a new email, s.")
     mail_url: str = Field("", description="`file:///dir` (default: data dir) or `smtp://host:port`.")
-    public_url: str = Field("http://127.0.0.1:8000", description="Base of links in mails.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Base of links in mails, and the passkeys' origin; unset, `dynaguard serve` "
+        "uses the address it listens on.")
     default_scopes: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["notes:read", "notes:write"],
         description="Scopes a new account receives, separated by spaces or commas "
@@ -134,6 +137,17 @@ class Settings(BaseSettings):
         default_factory=lambda: ["admin"],
         description="Scopes issued only to sessions that passed a second factor.",
     )
+    ui: bool = Field(
+        True, description="Serve the hosted sign-in pages under `/ui`; `false` turns them off.")
+    ui_return_to: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="URLs the sign-in pages may send a person back to (`return_to`), "
+        "separated by spaces or commas: an entry allows its origin and the paths under its "
+        "own; empty: only pages of this service.")
+    ui_session_ttl: int = Field(
+        43_200, ge=300, le=2_592_000,
+        description="Lifetime of a browser session of the sign-in pages, seconds "
+        "(it also ends with its server-side session).")
     passkey_rp_id: str = Field(
         "", description="WebAuthn relying-party id; empty: the host of public_url."
     )
@@ -149,7 +163,7 @@ class Settings(BaseSettings):
             return [s for s in value.replace(",", " ").split() if s]
         return value
 
-    @field_validator("mfa_required_scopes", "passkey_origins", mode="before")
+    @field_validator("mfa_required_scopes", "passkey_origins", "ui_return_to", mode="before")
     @classmethod
     def _split_mfa_lists(cls, value: object) -> object:
         if isinstance(value, str):
@@ -169,6 +183,14 @@ class Settings(BaseSettings):
         for origin in value:
             if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
                 raise ValueError("must be origins such as https://example.com (no path)")
+        return value
+
+    @field_validator("ui_return_to")
+    @classmethod
+    def _return_shape(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("https://", "http://")) or url.count("/") < 2:
+                raise ValueError("must be absolute URLs such as https://app.example.com/")
         return value
 
     @field_validator("trusted_proxies")

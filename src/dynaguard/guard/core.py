@@ -2,7 +2,7 @@
 
     guard = Guard(Settings())
     app = FastAPI(lifespan=guard.lifespan)
-    guard.install(app)                       # problem handlers + the /auth router
+    guard.install(app)                       # problem handlers, /auth and the /ui pages
 
     @app.get("/reports")
     async def reports(user: Annotated[Principal, guard.current_user(scopes=["reports:read"])]):
@@ -36,6 +36,8 @@ from dynaguard.guard.request_id import RequestIdMiddleware
 from dynaguard.guard.routes import build_auth_router
 from dynaguard.guard.services import Services
 from dynaguard.guard.tokens import TokenService
+from dynaguard.guard.ui.router import build_ui_router
+from dynaguard.guard.ui.visit import UI
 from dynaguard.settings import Settings
 from dynaguard.store.client import ClientLimits, Dynamo, open_client
 from dynaguard.store.keys import KeyRepository
@@ -71,7 +73,12 @@ class Guard:
         self.router.include_router(build_introspection_router(self.services))
         self.router.include_router(build_admin_router(self.services, self.current_user(["admin"])))
         self.router.include_router(build_account_router(self.services, self.current_user()))
-        self.router.include_router(build_pages_router(self.services))
+        self.router.include_router(build_pages_router(
+            self.services, sign_in=f"{UI}/sign-in" if settings.ui else None))
+        self.ui_router: APIRouter | None = None
+        if settings.ui:
+            self.ui_router = build_ui_router(self.services)
+            self.router.include_router(self.ui_router)
 
     def services(self) -> Services:
         """The running services; only available inside the lifespan."""

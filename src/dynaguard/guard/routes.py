@@ -10,11 +10,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from dynaguard.errors import NotFound
 from dynaguard.guard.account_routes import ACCOUNT_PUBLIC_ROUTES
 from dynaguard.guard.flows.login import Client, login
 from dynaguard.guard.flows.refresh import refresh
 from dynaguard.guard.flows.register import register
+from dynaguard.guard.flows.sessions import (
+    own_sessions,
+    revoke_own_session,
+    sign_out,
+    sign_out_everywhere,
+)
 from dynaguard.guard.flows.unlock import unlock
 from dynaguard.guard.flows.verify_email import verify_email
 from dynaguard.guard.mfa.routes import MFA_PUBLIC_ROUTES
@@ -111,17 +116,13 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
 
     @router.post("/auth/logout", status_code=204)
     async def logout_route(user: User, svc: Svc) -> Response:
-        await svc.sessions.revoke(user.session.id)
-        svc.session_cache.forget(user.session.id)
-        await svc.audit.record("logout", user_id=user.id, sid=user.session.id)
+        await sign_out(svc, user)
         return Response(status_code=204)
 
     @router.post("/auth/logout-all", status_code=204)
     async def logout_all_route(user: User, svc: Svc) -> Response:
         """End every session of the account, this one included."""
-        await svc.users.bump_credentials_version(user.id)
-        svc.session_cache.forget_user(user.id)
-        await svc.audit.record("logout_all", user_id=user.id)
+        await sign_out_everywhere(svc, user)
         return Response(status_code=204)
 
     @router.get("/auth/me", response_model=MeBody)
@@ -133,23 +134,18 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
 
     @router.get("/auth/sessions", response_model=list[SessionBody])
     async def sessions_route(user: User, svc: Svc) -> list[SessionBody]:
-        sessions = await svc.sessions.list_for_user(user.id)
+        sessions = await own_sessions(svc, user)
         return [
             SessionBody(id=s.id, current=s.id == user.session.id, created_at=_iso(s.created_at),
                         last_used_at=_iso(s.last_used_at), device=device_label(s.user_agent),
                         user_agent=s.user_agent, address=s.address, scopes=s.scopes)
-            for s in sessions if s.credentials_version == user.user.credentials_version
+            for s in sessions
         ]
 
     @router.delete("/auth/sessions/{sid}", status_code=204)
     async def delete_session_route(sid: str, user: User, svc: Svc) -> Response:
         """End one of your own sessions; anyone else's is reported as not found."""
-        session = await svc.sessions.get(sid[:64])
-        if session is None or session.user_id != user.id or session.revoked:
-            raise NotFound("No such session.")
-        await svc.sessions.revoke(session.id)
-        svc.session_cache.forget(session.id)
-        await svc.audit.record("session_revoked", user_id=user.id, sid=session.id)
+        await revoke_own_session(svc, user, sid)
         return Response(status_code=204)
 
     @router.get("/.well-known/jwks.json", tags=["keys"])

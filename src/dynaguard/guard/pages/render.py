@@ -35,6 +35,7 @@ STYLE = (
     ".error{border-left:4px solid #c0392b;padding:4px 12px;margin:16px 0;background:#fdf0ee}"
     ".success{border-left:4px solid #1e8e4f;padding:8px 12px;background:#eef8f1}"
     ".failure{border-left:4px solid #c0392b;padding:8px 12px;background:#fdf0ee}"
+    "a{color:#1f4fbf}"
 )
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 

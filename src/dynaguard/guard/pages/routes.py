@@ -157,16 +157,17 @@ async def _read_form(request: Request, names: tuple[str, ...]) -> Form:
     return form
 
 
-def build_pages_router(services: Any) -> APIRouter:
-    """The pages behind the mailed links; ``services`` returns the running Services.
+def build_pages_router(services: Any, *, sign_in: str | None = None) -> APIRouter:
+    """The pages behind the mailed links; ``services`` returns the running Services, and
+    ``sign_in`` is the sign-in page a finished link page points to (if there is one).
     Pages, not API: they stay out of the OpenAPI document."""
     router = APIRouter(include_in_schema=False)
     for page in PAGES:
-        _add_page(router, page, services)
+        _add_page(router, page, services, sign_in)
     return router
 
 
-def _add_page(router: APIRouter, page: LinkPage, services: Any) -> None:
+def _add_page(router: APIRouter, page: LinkPage, services: Any, sign_in: str | None) -> None:
     Svc = Annotated[Services, Depends(services)]  # noqa: N806 -- a type alias
 
     def form_page(svc: Services, token: str, *, status: int = 200, error: str = "",
@@ -184,7 +185,7 @@ def _add_page(router: APIRouter, page: LinkPage, services: Any) -> None:
         tone = "success" if status == 200 else "failure"
         return render_page("outcome.html", status=status, headers=headers, tone=tone,
                            service=svc.settings.service_name, title=title, message=message,
-                           hint=hint)
+                           hint=hint, sign_in=sign_in if status == 200 else None)
 
     def refused(svc: Services) -> HTMLResponse:
         return outcome(svc, 400, "This link cannot be used", REFUSED, hint=REFUSED_HINT)
