@@ -111,7 +111,7 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
 
     @router.post("/auth/logout", status_code=204)
     async def logout_route(user: User, svc: Svc) -> Response:
-        await svc.sessions.revoke(user.session.id)
+        await svc.sessions.revoke(user.id, user.session.id)
         svc.session_cache.forget(user.session.id)
         await svc.audit.record("logout", user_id=user.id, sid=user.session.id)
         return Response(status_code=204)
@@ -120,6 +120,7 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
     async def logout_all_route(user: User, svc: Svc) -> Response:
         """End every session of the account, this one included."""
         await svc.users.bump_credentials_version(user.id)
+        await svc.account_sync.push(user.id)
         svc.session_cache.forget_user(user.id)
         await svc.audit.record("logout_all", user_id=user.id)
         return Response(status_code=204)
@@ -138,16 +139,16 @@ def build_auth_router(services: Any, current_user: Any) -> APIRouter:
             SessionBody(id=s.id, current=s.id == user.session.id, created_at=_iso(s.created_at),
                         last_used_at=_iso(s.last_used_at), device=device_label(s.user_agent),
                         user_agent=s.user_agent, address=s.address, scopes=s.scopes)
-            for s in sessions if s.credentials_version == user.user.credentials_version
+            for s in sessions
         ]
 
     @router.delete("/auth/sessions/{sid}", status_code=204)
     async def delete_session_route(sid: str, user: User, svc: Svc) -> Response:
         """End one of your own sessions; anyone else's is reported as not found."""
-        session = await svc.sessions.get(sid[:64])
+        session = await svc.sessions.get(user.id, sid[:64])
         if session is None or session.user_id != user.id or session.revoked:
             raise NotFound("No such session.")
-        await svc.sessions.revoke(session.id)
+        await svc.sessions.revoke(user.id, session.id)
         svc.session_cache.forget(session.id)
         await svc.audit.record("session_revoked", user_id=user.id, sid=session.id)
         return Response(status_code=204)

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from dynaguard.errors import StoreUnavailable
 from dynaguard.store.client import Dynamo, cancellation_codes, cancelled_by_condition, error_code
 from dynaguard.store.codec import encode_item
-from dynaguard.store.items import EmailClaimItem, UserItem, parse_item
+from dynaguard.store.items import AccountState, EmailClaimItem, UserItem, parse_item
 from dynaguard.store.schema import claim_key, user_key
 
 # A disabled profile read in place of a missing account at login (see guard.flows.login).
@@ -143,6 +143,25 @@ class UserRepository:
             ReturnValues="UPDATED_NEW",
         )
         return int(result["Attributes"]["credentials_version"]["N"])
+
+    def unchanged_check(self, state: AccountState) -> dict[str, object]:
+        """Transaction item that holds only while the account is enabled and still exactly
+        as ``state`` copies it: what a session is created, refreshed or brought up to date
+        under (see ``store.account_sync``)."""
+        return {"ConditionCheck": {
+            "TableName": self.db.table, "Key": user_key(state.id),
+            "ConditionExpression": (
+                "#en = :t AND #cv = :cv AND #em = :em AND #ev = :ev AND #sc = :sc"
+                " AND #mfa = :mfa"),
+            "ExpressionAttributeNames": {
+                "#en": "enabled", "#cv": "credentials_version", "#em": "email",
+                "#ev": "email_verified", "#sc": "scopes", "#mfa": "mfa_enabled"},
+            "ExpressionAttributeValues": {
+                ":t": {"BOOL": True}, ":cv": {"N": str(state.credentials_version)},
+                ":em": {"S": state.email}, ":ev": {"BOOL": state.email_verified},
+                ":sc": {"L": [{"S": s} for s in state.scopes]},
+                ":mfa": {"BOOL": state.mfa_enabled}},
+        }}
 
     def verify_email_update(self, user_id: str) -> dict[str, object]:
         """Transaction item marking the user's email as verified."""
