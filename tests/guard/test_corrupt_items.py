@@ -31,7 +31,6 @@ from tests.guard.support import (
     create_user,
     get_raw,
     put_raw,
-    raw_user,
 )
 
 Item = dict[str, Any]

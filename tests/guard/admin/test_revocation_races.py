@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+import jwt
 import pytest
 
 from dynaguard.errors import AuthenticationFailed
@@ -57,8 +58,6 @@ async def test_password_change_racing_a_login_elsewhere_refuses_the_old_password
 
 
 def pair_sid(pair: dict[str, object]) -> str:
-    import jwt  # noqa: PLC0415 -- only to read the claim, unverified
-
     sid: str = jwt.decode(str(pair["access_token"]), options={"verify_signature": False})["sid"]
     return sid
 
@@ -190,7 +189,8 @@ async def test_concurrent_changes_on_two_instances_converge(
         await asyncio.gather(remove_scope(svc, user.id, "extra:a", actor="test"),
                              remove_scope(other.svc, user.id, "extra:b", actor="test"))
     final = await svc.users.get(user.id)
-    assert final is not None and sorted(final.scopes) == ["notes:read", "notes:write"]
+    assert final is not None
+    assert sorted(final.scopes) == ["notes:read", "notes:write"]
     for sid in sids:
         state = await svc.sessions.state(user.id, sid)
         assert state is not None
