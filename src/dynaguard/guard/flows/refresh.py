@@ -45,7 +45,8 @@ async def _live_session(svc: Services, user_id: str, sid: str) -> SessionState:
         session = item.state() if item is not None else None
         if session is None or not session_is_live(session, user_id, sid):
             raise AuthenticationFailed
-        if user is not None and user.enabled and user.account_state() == session.account:
+        if (user is not None and not user.expired() and user.enabled
+                and user.account_state() == session.account):
             return session
         await svc.account_sync.push(user_id)
     raise AuthenticationFailed
