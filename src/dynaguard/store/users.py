@@ -2,6 +2,11 @@
 
 An email belongs to at most one account: the user item and its claim item are written in
 one ``TransactWriteItems``, each guarded by ``attribute_not_exists``.
+
+Every session carries a copy of its account's state: a write here that changes enabled,
+the credentials version, email, email_verified, scopes or mfa_enabled takes effect on
+requests only once ``AccountSync.push`` has run, and must not be answered before
+(``store.account_sync``).
 """
 
 from __future__ import annotations
@@ -125,7 +130,7 @@ class UserRepository:
         return True
 
     async def set_enabled(self, user_id: str, enabled: bool) -> None:
-        """Enable or disable an account; a disabled user's tokens fail on the next request."""
+        """Enable or disable an account (then push it: its sessions end)."""
         await self.db.call(
             self.db.client.update_item, TableName=self.db.table, Key=user_key(user_id),
             UpdateExpression="SET enabled = :e ADD credentials_version :one",
@@ -134,7 +139,8 @@ class UserRepository:
         )
 
     async def bump_credentials_version(self, user_id: str) -> int:
-        """Invalidate every session of the user at once; returns the new version."""
+        """Move the account to its next credentials version (then push it: every session
+        ends); returns the new version."""
         result = await self.db.call(
             self.db.client.update_item, TableName=self.db.table, Key=user_key(user_id),
             UpdateExpression="ADD credentials_version :one",
