@@ -60,9 +60,7 @@ def user_show(email: str) -> None:
     async def fetch() -> tuple[Any, list[Any]]:
         async with cli._services(cli._admin_settings()) as svc:
             user = await svc.users.get(await cli._user_id(svc, email))
-            sessions = await svc.sessions.list_for_user(user.id)
-            return user, [s for s in sessions
-                          if s.credentials_version == user.credentials_version]
+            return user, await svc.sessions.list_for_user(user.id)
 
     user, sessions = cli.run(fetch())
     cli.out.print(f"id        {user.id}\nemail     {user.email}\n"

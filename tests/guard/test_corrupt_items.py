@@ -31,7 +31,6 @@ from tests.guard.support import (
     create_user,
     get_raw,
     put_raw,
-    raw_user,
 )
 
 Item = dict[str, Any]
@@ -78,11 +77,25 @@ CLAIM_DAMAGE: dict[str, Damage] = {
 
 SESSION_DAMAGE: dict[str, Damage] = {
     "revoked missing": drop("revoked"),
+    "account missing": drop("account"),
+    "account a string": put("account", {"S": "{}"}),
+    "account without email_verified": lambda item: {**item, "account": {"M": {
+        k: v for k, v in item["account"]["M"].items() if k != "email_verified"}}},
+    "account scopes a string": lambda item: {**item, "account": {"M": {
+        **item["account"]["M"], "scopes": {"S": "admin"}}}},
+    "account with an extra is_admin": lambda item: {**item, "account": {"M": {
+        **item["account"]["M"], "is_admin": {"BOOL": True}}}},
     "revoked stored as the string false": put("revoked", {"S": "false"}),
-    "credentials_version a string": put("credentials_version", {"S": "0"}),
+    "credentials_version a string": lambda item: {**item, "account": {"M": {
+        **item["account"]["M"], "credentials_version": {"S": "0"}}}},
     "user_id missing": drop("user_id"),
     "scopes a string": put("scopes", {"S": "notes:read"}),
-    "extra attribute": put("mfa", {"BOOL": True}),
+    "amr a string": put("amr", {"S": "pwd otp"}),
+    "expires_at a string": put("expires_at", {"S": "9999999999"}),
+    # The request's check reads a projection of the session: an attribute outside it is
+    # never read and so cannot sway a decision; one inside the account copy is refused.
+    "extra attribute in the account copy": lambda item: {**item, "account": {"M": {
+        **item["account"]["M"], "mfa": {"BOOL": True}}}},
 }
 
 REFRESH_DAMAGE: dict[str, Damage] = {
@@ -116,6 +129,22 @@ class Account:
         assert_generic_401(await c.get("/auth/me", headers=bearer(self.access)))
         assert_generic_401(await c.post("/auth/refresh", json={"refresh_token": self.refresh}))
 
+    async def token_checks_of_a_damaged_account(self) -> None:
+        """A request reads the session alone (its copy of the account); a refresh reads
+        the user item too, and a damaged one ends every session of the account, so the
+        access token fails from then on."""
+        c = self.harness.client
+        assert_generic_401(await c.post("/auth/refresh", json={"refresh_token": self.refresh}))
+        assert_generic_401(await c.get("/auth/me", headers=bearer(self.access)))
+        assert_generic_401(await c.post("/auth/refresh", json={"refresh_token": self.refresh}))
+
+    async def restore_and_sign_in_again(self) -> None:
+        """With the user item back, the password opens a new session that works."""
+        await put_raw(self.harness, self.items["user"])
+        pair = await self.harness.login(self.email)
+        me = await self.harness.client.get("/auth/me", headers=bearer(pair["access_token"]))
+        assert me.status_code == 200, me.text
+
     async def restore_and_prove_it_works(self, *kinds: str) -> None:
         """With the original items back, the same token, refresh token and password work."""
         for kind in kinds:
@@ -138,7 +167,7 @@ async def open_account(harness: Harness) -> Account:
         items={
             "user": await get_raw(harness, user.pk, user.sk),
             "claim": await get_raw(harness, f"EMAIL#{user.email}", "CLAIM"),
-            "session": await get_raw(harness, f"SESSION#{sid}", "SESSION"),
+            "session": await get_raw(harness, f"USER#{user.id}", f"SESSION#{sid}"),
             "refresh": await get_raw(harness, f"REFRESH#{hash_token(refresh)}", "REFRESH"),
         },
     )
@@ -156,8 +185,8 @@ async def test_corrupt_user_item_never_authenticates(shared_harness: Harness, ca
     account = await open_account(shared_harness)
     await put_raw(shared_harness, USER_DAMAGE[case](account.items["user"]))
     await account.login_json()
-    await account.token_checks()
-    await account.restore_and_prove_it_works("user")
+    await account.token_checks_of_a_damaged_account()
+    await account.restore_and_sign_in_again()
 
 
 @pytest.mark.parametrize("case", CLAIM_DAMAGE)
@@ -247,28 +276,18 @@ def damaged(item: Item, mutations: list[tuple[str, str, Any]]) -> Item:
 async def test_generated_corrupt_user_items_never_authenticate(shared_app: SharedApp) -> None:
     """Hypothesis-generated damaged user items never log in and never pass a token check."""
     loop = asyncio.get_running_loop()
-    async with shared_app.harness() as harness:
-        account = await open_account(harness)
 
     async def check(mutations: list[tuple[str, str, Any]]) -> None:
-        # A fresh account per example for the login (so no account collects failures),
-        # and the one long-lived session for the token checks.
+        # A fresh account and session per example (so no account collects failures and
+        # no session was ended by an earlier example).
         async with shared_app.harness() as harness:
-            fresh = await create_user(harness)
-            item = damaged(raw_user(fresh), mutations)
+            account = await open_account(harness)
+            item = damaged(account.items["user"], mutations)
             with pytest.raises(CorruptItem):
                 parse_item(UserItem, item)
             await put_raw(harness, item)
-            r = await harness.client.post(
-                "/auth/login", json={"email": fresh.email, "password": TEST_PASSWORD})
-            assert_generic_401(r)
-
-            await put_raw(harness, damaged(account.items["user"], mutations))
-            assert_generic_401(await harness.client.get("/auth/me",
-                                                        headers=bearer(account.access)))
-            r = await harness.client.post("/auth/refresh",
-                                          json={"refresh_token": account.refresh})
-            assert_generic_401(r)
+            await account.login_json()
+            await account.token_checks_of_a_damaged_account()
 
     # Hypothesis drives a synchronous function from a worker thread; each example runs on
     # the test's own event loop, where the app and its DynamoDB client live.
@@ -280,8 +299,10 @@ async def test_generated_corrupt_user_items_never_authenticate(shared_app: Share
 
     await asyncio.to_thread(run)
     async with shared_app.harness() as harness:
-        account.harness = harness
-        await account.restore_and_prove_it_works("user")
+        account = await open_account(harness)
+        await put_raw(harness, damaged(account.items["user"], [("drop", "enabled", None)]))
+        await account.login_json()
+        await account.restore_and_sign_in_again()
 
 
 async def test_user_item_naming_another_account_never_authenticates(
@@ -293,5 +314,5 @@ async def test_user_item_naming_another_account_never_authenticates(
     await put_raw(shared_harness, put("id", {"S": victim.id})(account.items["user"]))
     await account.login_json()
     await account.login_form()
-    await account.token_checks()
-    await account.restore_and_prove_it_works("user")
+    await account.token_checks_of_a_damaged_account()
+    await account.restore_and_sign_in_again()

@@ -20,13 +20,16 @@ from tests.guard.support import assert_generic_401, create_user, get_raw, put_ra
 async def test_item_past_its_ttl_no_longer_authenticates(
     shared_harness: Harness, kind: str,
 ) -> None:
-    """A user, session or refresh item past its TTL is refused; back in time, it works."""
+    """A user, session or refresh item past its TTL is refused; back in time, it works.
+
+    A user item past its TTL is an account gone: the refresh that reads it ends every
+    session of it, so back in time it opens new sessions only."""
     h = shared_harness
     user = await create_user(h)
     pair = await h.login(user.email)
     access, refresh = str(pair["access_token"]), str(pair["refresh_token"])
     sid = jwt.decode(access, options={"verify_signature": False})["sid"]
-    key = {"user": (user.pk, user.sk), "session": (f"SESSION#{sid}", "SESSION"),
+    key = {"user": (user.pk, user.sk), "session": (f"USER#{user.id}", f"SESSION#{sid}"),
            "refresh": (f"REFRESH#{hash_token(refresh)}", "REFRESH")}[kind]
     original = await get_raw(h, *key)
     await put_raw(h, {**original, "expires_at": {"N": str(int(time.time()) - 5)}})
@@ -41,6 +44,9 @@ async def test_item_past_its_ttl_no_longer_authenticates(
         assert_generic_401(r)
 
     await put_raw(h, {**original, "expires_at": {"N": str(int(time.time()) + 3600)}})
+    if kind == "user":
+        pair = await h.login(user.email)
+        access, refresh = str(pair["access_token"]), str(pair["refresh_token"])
     assert (await h.client.get("/auth/me", headers=bearer(access))).status_code == 200
     r = await h.client.post("/auth/refresh", json={"refresh_token": refresh})
     assert r.status_code == 200, r.text

@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 
+from dynaguard.guard.admin import disable_user
 from tests.conftest import TEST_PASSWORD, Harness, MakeUser, bearer, mail_text
 
 
@@ -151,7 +152,7 @@ async def test_disabled_user_token_fails_on_next_request(
 ) -> None:
     user = await make_user()
     pair = await harness.login(user.email)
-    await harness.svc.users.set_enabled(user.id, False)
+    await disable_user(harness.svc, user.id, actor="test")
     me = await harness.client.get("/auth/me", headers=bearer(pair["access_token"]))
     assert me.status_code == 401
 

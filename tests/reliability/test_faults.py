@@ -178,7 +178,7 @@ async def test_refresh_families_stay_whole_under_faults(
 
     items = await _scan(faulty)
     refresh_items = [i for i in items if str(i["pk"]).startswith("REFRESH#")]
-    sessions = {i["id"]: i for i in items if i["sk"] == "SESSION"}
+    sessions = {i["id"]: i for i in items if str(i["sk"]).startswith("SESSION#")}
     assert len(sessions) == 4
     for sid, session in sessions.items():
         family = [i for i in refresh_items if i["session_id"] == sid]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from dynaguard.errors import CorruptItem
 from dynaguard.store.codec import encode_item
 from dynaguard.store.items import (
+    AccountState,
     EmailClaimItem,
     KeyItem,
     NoteItem,
@@ -29,10 +31,12 @@ SAMPLES: list[StoredItem] = [
              email_verified=False, scopes=["notes:read"], credentials_version=3,
              mfa_enabled=False, created_at=1_700_000_000),
     EmailClaimItem(pk="EMAIL#a@example.com", sk="CLAIM", user_id="u1"),
-    SessionItem(pk="SESSION#s1", sk="SESSION", gsi1pk="USER#u1", gsi1sk="SESSION#1#s1",
-                id="s1", user_id="u1", scopes=[], amr=["pwd"], credentials_version=0,
+    SessionItem(pk="USER#u1", sk="SESSION#s1", id="s1", user_id="u1", scopes=[], amr=["pwd"],
                 revoked=False, created_at=1, last_used_at=2, expires_at=3, user_agent="ua",
-                address="127.0.0.1"),
+                address="127.0.0.1",
+                account=AccountState(id="u1", email="a@example.com", email_verified=True,
+                                     scopes=["notes:read"], mfa_enabled=False,
+                                     credentials_version=0, created_at=1)),
     RefreshItem(pk="REFRESH#h", sk="REFRESH", session_id="s1", user_id="u1", used=True,
                 created_at=1, expires_at=2),
     OneTimeTokenItem(pk="TOKEN#h", sk="TOKEN", purpose="verify-email", user_id="u1",
@@ -43,7 +47,7 @@ SAMPLES: list[StoredItem] = [
 ]
 
 
-def _int_fields(model: type[StoredItem]) -> list[str]:
+def _int_fields(model: type[BaseModel]) -> list[str]:
     return [name for name, field in model.model_fields.items()
             if field.annotation in (int, int | None)]
 
@@ -75,7 +79,8 @@ def test_fractional_number_in_an_int_field_is_corrupt(
 def test_int_fields_are_found() -> None:
     """The parametrization above covers the int fields that decide expiry and revocation."""
     assert {"credentials_version", "created_at", "expires_at"} <= set(_int_fields(UserItem))
-    assert {"credentials_version", "last_used_at"} <= set(_int_fields(SessionItem))
+    assert {"last_used_at", "created_at"} <= set(_int_fields(SessionItem))
+    assert {"credentials_version", "created_at"} <= set(_int_fields(AccountState))
 
 
 @pytest.mark.parametrize(("field", "value"), [

@@ -33,9 +33,9 @@ _BY_SK: dict[str, Model] = {
     "EMAIL_CHANGE": models.EmailChangeItem, "MFA#TOTP": models.TotpItem}
 _BY_SK_PREFIX: tuple[tuple[str, Model], ...] = (
     ("NOTE#", models.NoteItem), ("MFA#RC#", models.RecoveryCodeItem),
-    ("MFA#PASSKEY#", models.PasskeyItem))
+    ("MFA#PASSKEY#", models.PasskeyItem), ("SESSION#", models.SessionItem))
 _BY_PK: dict[tuple[str, str], Model] = {
-    ("EMAIL", "CLAIM"): models.EmailClaimItem, ("SESSION", "SESSION"): models.SessionItem,
+    ("EMAIL", "CLAIM"): models.EmailClaimItem,
     ("REFRESH", "REFRESH"): models.RefreshItem, ("TOKEN", "TOKEN"): models.OneTimeTokenItem,
     ("PASSKEY", "CLAIM"): models.PasskeyClaimItem, ("MFATICKET", "TICKET"): models.MfaTicketItem}
 

@@ -3,7 +3,9 @@
 Every change is audited under the account it touches, naming the actor
 (``user:<id>`` for an administrator over HTTP, ``cli`` for the command line).
 Security-sensitive: disabling an account and revoking its sessions bump its credentials
-version, so every session it has dies on its next request, on every instance.
+version, and every change is pushed to the account's sessions (``store.account_sync``)
+before it is answered, so every session it has dies, or loses the scope, on its next
+request, on every instance.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ async def _set_enabled(
         if error_code(error) == "ConditionalCheckFailedException":
             raise NotFound("No such user.") from None
         raise
+    await svc.account_sync.push(user.id)
     svc.session_cache.forget_user(user.id)
     event = "admin_user_enabled" if enabled else "admin_user_disabled"
     await svc.audit.record(event, user_id=user.id, address=address, actor=actor)
@@ -85,6 +88,7 @@ async def revoke_user_sessions(
     """End every session of the account at once."""
     user = await get_user(svc, user_id)
     await svc.users.bump_credentials_version(user.id)
+    await svc.account_sync.push(user.id)
     svc.session_cache.forget_user(user.id)
     await svc.audit.record("admin_sessions_revoked", user_id=user.id, address=address,
                            actor=actor)
@@ -102,6 +106,8 @@ async def grant_scope(
     _check_scope(scope)
     user = await get_user(svc, user_id)
     added = await directory(svc).grant_scope(user.id, scope)
+    # Pushed even when nothing was added: an earlier push may have been interrupted.
+    await svc.account_sync.push(user.id)
     if added:
         await svc.audit.record("admin_scope_granted", user_id=user.id, address=address,
                                actor=actor, scope=scope)
@@ -115,6 +121,7 @@ async def remove_scope(
     _check_scope(scope)
     user = await get_user(svc, user_id)
     removed = await directory(svc).remove_scope(user.id, scope)
+    await svc.account_sync.push(user.id)
     if removed:
         svc.session_cache.forget_user(user.id)
         await svc.audit.record("admin_scope_removed", user_id=user.id, address=address,

@@ -136,8 +136,7 @@ def build_admin_router(services: Any, admin_user: Any) -> APIRouter:
     async def get_user(user_id: UserId, _: Admin, svc: Svc) -> UserDetailBody:
         """One user with their live sessions."""
         user = await admin.get_user(svc, user_id)
-        sessions = [s for s in await svc.sessions.list_for_user(user.id)
-                    if s.credentials_version == user.credentials_version]
+        sessions = await svc.sessions.list_for_user(user.id)
         return UserDetailBody(**AdminUserBody.of(user).model_dump(),
                               sessions=[_session_body(s) for s in sessions])
 

@@ -1,9 +1,12 @@
 """``current_user``: the dependency that authenticates a request.
 
-Security-sensitive (CWE-287, CWE-613): the JWT is checked strictly, then the session and
-user are read in one consistent DynamoDB round trip, so logout, logout-all, a password
-change or a disabled account take effect on the very next request. A corrupt item is a
-deny. Scopes are enforced here and declared to OpenAPI.
+Security-sensitive (CWE-287, CWE-613): the JWT is checked strictly, then the session is
+read, one item in one consistent DynamoDB round trip. The session carries a copy of its
+account's state that every change of the account corrects or revokes before the change
+is acknowledged (the invariant and its race argument: ``store.account_sync``), so logout,
+logout-all, a password change, a removed scope or a disabled account take effect on the
+very next request. A corrupt item is a deny. Scopes are enforced here and declared to
+OpenAPI.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from fastapi import Depends, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
 from dynaguard.errors import AuthenticationFailed, CorruptItem, PermissionDenied
-from dynaguard.guard.flows.refresh import session_is_live
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.services import Services
 
@@ -45,17 +47,17 @@ def authenticator(
         svc = services()
         claims = await svc.tokens.verify_access(token)
         try:
-            session, user = await svc.session_cache.get_with_user(claims.sid, claims.sub)
+            session = await svc.session_cache.state(claims.sub, claims.sid)
         except CorruptItem:
             raise AuthenticationFailed from None
-        if session is None or user is None or not session_is_live(session, user):
+        if session is None or not session.is_live(claims.sub, claims.sid):
             raise AuthenticationFailed
-        # A scope counts only while the token, its session and the account all hold it,
-        # so a scope taken away from a user is gone on the next request.
-        effective = claims.scopes & set(session.scopes) & set(user.scopes)
+        # A scope counts only while the token and its session both hold it; the session's
+        # scopes are narrowed to the account's whenever one is taken away.
+        effective = claims.scopes & set(session.scopes) & set(session.account.scopes)
         if not set(security_scopes.scopes) <= effective:
             raise PermissionDenied("The token lacks a required scope.")
-        return Principal(user=user, session=session, claims=claims)
+        return Principal(user=session.account, session=session, claims=claims)
 
     return authenticate
 

@@ -73,12 +73,13 @@ async def introspect(svc: Services, token: str) -> dict[str, Any]:
         return INACTIVE
     try:
         claims = await svc.tokens.verify_access(token)
-        session, user = await svc.sessions.get_with_user(claims.sid, claims.sub)
+        session = await svc.sessions.state(claims.sub, claims.sid)
     except (AuthenticationFailed, CorruptItem):
         return INACTIVE
-    if session is None or user is None or not session_is_live(session, user):
+    if not session_is_live(session, claims.sub, claims.sid):
         return INACTIVE
-    scopes = claims.scopes & set(session.scopes) & set(user.scopes)
+    assert session is not None  # noqa: S101 -- narrowed by session_is_live
+    scopes = claims.scopes & set(session.scopes) & set(session.account.scopes)
     return {
         "active": True, "scope": " ".join(sorted(scopes)), "token_type": "bearer",
         "sub": claims.sub, "exp": claims.exp, "iat": claims.iat,

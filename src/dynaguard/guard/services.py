@@ -16,6 +16,7 @@ from dynaguard.guard.session_cache import SessionCache
 from dynaguard.guard.throttle import Throttle
 from dynaguard.guard.tokens import TokenService
 from dynaguard.settings import Settings
+from dynaguard.store.account_sync import AccountSync
 from dynaguard.store.audit import AuditRepository
 from dynaguard.store.client import Dynamo
 from dynaguard.store.counters import CounterRepository
@@ -43,6 +44,7 @@ class Services:
     kek: bytes = field(default=b"", repr=False)
     users: UserRepository = field(init=False)
     sessions: SessionRepository = field(init=False)
+    account_sync: AccountSync = field(init=False)
     onetime: OneTimeTokenRepository = field(init=False)
     notes: NoteRepository = field(init=False)
     audit: AuditRepository = field(init=False)
@@ -55,6 +57,7 @@ class Services:
     def __post_init__(self) -> None:
         self.users = UserRepository(self.db)
         self.sessions = SessionRepository(self.db)
+        self.account_sync = AccountSync(self.db, self.users, self.sessions)
         self.session_cache = SessionCache(self.sessions, self.settings.session_cache_ttl)
         self.onetime = OneTimeTokenRepository(self.db)
         self.notes = NoteRepository(self.db)

@@ -12,37 +12,36 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from dynaguard.store.items import SessionItem, UserItem
+from dynaguard.store.items import SessionState
 from dynaguard.store.sessions import SessionRepository
 
 __all__ = ["SessionCache"]
 
-SessionAndUser = tuple[SessionItem | None, UserItem | None]
-
 
 class SessionCache:
-    """``get_with_user`` of the session repository, reused for ``ttl`` seconds when on."""
+    """``state`` of the session repository, reused for ``ttl`` seconds when on."""
 
     def __init__(self, sessions: SessionRepository, ttl: float, max_entries: int = 10_000) -> None:
         self.sessions = sessions
         self.ttl = ttl
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[str, str], tuple[float, SessionAndUser]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[float, SessionState | None]] = (
+            OrderedDict())
 
     @property
     def enabled(self) -> bool:
         return self.ttl > 0
 
-    async def get_with_user(self, sid: str, user_id: str) -> SessionAndUser:
+    async def state(self, user_id: str, sid: str) -> SessionState | None:
         if not self.enabled:
-            return await self.sessions.get_with_user(sid, user_id)
+            return await self.sessions.state(user_id, sid)
         key = (sid, user_id)
         now = time.monotonic()
         hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
             self._entries.move_to_end(key)
             return hit[1]
-        found = await self.sessions.get_with_user(sid, user_id)
+        found = await self.sessions.state(user_id, sid)
         self._entries[key] = (now + self.ttl, found)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:

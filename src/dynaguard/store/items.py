@@ -20,6 +20,7 @@ from dynaguard.errors import CorruptItem
 from dynaguard.store.codec import decode_item
 
 __all__ = [
+    "AccountState",
     "AuditItem",
     "CounterItem",
     "EmailChangeItem",
@@ -34,6 +35,7 @@ __all__ = [
     "RecoveryCodeItem",
     "RefreshItem",
     "SessionItem",
+    "SessionState",
     "StoredItem",
     "TotpItem",
     "UserItem",
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 log = structlog.get_logger("dynaguard.store")
-M = TypeVar("M", bound="StoredItem")
+M = TypeVar("M", bound=BaseModel)
 _corrupt = {"count": 0}
 
 
@@ -86,30 +88,85 @@ class UserItem(StoredItem):
             raise ValueError("the key does not match the id")
         return self
 
+    def account_state(self) -> AccountState:
+        """The copy of this account's state that its sessions carry."""
+        return AccountState(
+            id=self.id, email=self.email, email_verified=self.email_verified,
+            scopes=list(self.scopes), mfa_enabled=self.mfa_enabled,
+            credentials_version=self.credentials_version, created_at=self.created_at,
+        )
+
+
+class AccountState(BaseModel):
+    """What a request needs to know of an account, copied into each of its sessions.
+
+    ``store.account_sync`` keeps the copies equal to the user item (see the invariant
+    there); nothing else writes them."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    id: str
+    email: str
+    email_verified: bool
+    scopes: list[str]
+    mfa_enabled: bool
+    credentials_version: int = Field(ge=0)
+    created_at: int
+
 
 class EmailClaimItem(StoredItem):
     user_id: str
 
 
-class SessionItem(StoredItem):
-    gsi1pk: str
-    gsi1sk: str
+class SessionState(BaseModel):
+    """The part of a session that decides a request: read alone, by a projection."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
     id: str
     user_id: str
     scopes: list[str]
     amr: list[str]
-    credentials_version: int
+    revoked: bool
+    expires_at: int | None = None
+    account: AccountState
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or time.time())
+
+    def is_live(self, user_id: str, sid: str) -> bool:
+        """The one rule deciding whether this session still authenticates ``user_id``."""
+        return (
+            self.id == sid and self.user_id == user_id and self.account.id == user_id
+            and not self.revoked and not self.expired() and self.account.email_verified
+        )
+
+
+class SessionItem(StoredItem):
+    """One login, stored in its user's partition so that every session of an account can
+    be listed with a consistent read (which a GSI cannot give)."""
+
+    id: str
+    user_id: str
+    scopes: list[str]
+    amr: list[str]
     revoked: bool
     created_at: int
     last_used_at: int
     user_agent: str
     address: str
+    account: AccountState
 
     @model_validator(mode="after")
     def _key_names_this_session(self) -> SessionItem:
-        if (self.pk, self.sk) != (f"SESSION#{self.id}", "SESSION"):
+        if (self.pk, self.sk) != (f"USER#{self.user_id}", f"SESSION#{self.id}"):
             raise ValueError("the key does not match the id")
         return self
+
+    def state(self) -> SessionState:
+        return SessionState(id=self.id, user_id=self.user_id, scopes=self.scopes, amr=self.amr,
+                            revoked=self.revoked, expires_at=self.expires_at,
+                            account=self.account)
 
 
 class RefreshItem(StoredItem):

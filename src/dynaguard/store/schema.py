@@ -3,7 +3,7 @@
     entity          pk                  sk              gsi1pk / gsi1sk
     user            USER#<id>           PROFILE         USERS / <email>
     email claim     EMAIL#<email>       CLAIM
-    session         SESSION#<sid>       SESSION         USER#<id> / SESSION#<created>
+    session         USER#<id>           SESSION#<sid>
     refresh token   REFRESH#<sha256>    REFRESH
     one-time token  TOKEN#<sha256>      TOKEN
     signing key     KEYRING             KEY#<kid>
@@ -59,8 +59,8 @@ def claim_key(email: str) -> dict[str, dict[str, str]]:
     return key(f"EMAIL#{email}", "CLAIM")
 
 
-def session_key(sid: str) -> dict[str, dict[str, str]]:
-    return key(f"SESSION#{sid}", "SESSION")
+def session_key(user_id: str, sid: str) -> dict[str, dict[str, str]]:
+    return key(f"USER#{user_id}", f"SESSION#{sid}")
 
 
 def refresh_key(token_hash: str) -> dict[str, dict[str, str]]:

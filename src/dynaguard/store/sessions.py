@@ -1,35 +1,65 @@
 """Sessions and their refresh-token families.
 
-A session is one login. Its refresh tokens form a family: each use marks the presented
-token used and writes its successor in one transaction, conditional on the token being
-unused and the session live. Presenting a used token is reuse: the whole session dies.
-Tokens are stored only as SHA-256 hashes (they carry 256 bits, so a fast hash is enough).
+A session is one login, stored in its user's partition (``USER#<id>`` / ``SESSION#<sid>``)
+with a copy of the account's state (:class:`~dynaguard.store.items.AccountState`), so
+that an authenticated request reads this one item and nothing else. What keeps that copy
+true, and why a revocation still holds on the very next request, is written down in
+``store.account_sync``: read it before changing anything here.
+
+Its refresh tokens form a family: each use marks the presented token used and writes its
+successor in one transaction, conditional on the token being unused, the session live and
+the account unchanged. Presenting a used token is reuse: the whole session dies. Tokens
+are stored only as SHA-256 hashes (they carry 256 bits, so a fast hash is enough).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dynaguard.errors import StoreUnavailable
-from dynaguard.store.client import Dynamo, cancelled_by_condition, error_code
+from dynaguard.errors import CorruptItem, StoreUnavailable
+from dynaguard.store.client import Dynamo, cancellation_codes, error_code
 from dynaguard.store.codec import encode_item
-from dynaguard.store.items import RefreshItem, SessionItem, UserItem, parse_item
-from dynaguard.store.schema import GSI1, refresh_key, session_key, user_key
+from dynaguard.store.items import (
+    RefreshItem,
+    SessionItem,
+    SessionState,
+    UserItem,
+    parse_item,
+)
+from dynaguard.store.schema import refresh_key, session_key, user_key
+from dynaguard.store.users import UserRepository
 
-__all__ = ["RefreshRace", "SessionRepository"]
+__all__ = ["AccountChanged", "RefreshRace", "SessionRepository"]
+
+# The attributes a request's check reads (``SessionState``), by name: some are reserved words.
+_STATE_NAMES = {"#i": "id", "#u": "user_id", "#sc": "scopes", "#amr": "amr",
+                "#rv": "revoked", "#ex": "expires_at", "#ac": "account"}
+_STATE_PROJECTION = ", ".join(_STATE_NAMES)
+PAGE_SIZE = 100
 
 
 class RefreshRace(Exception):
     """The refresh token was used, or the session ended, between read and write."""
 
 
+class AccountChanged(Exception):
+    """The account is no longer as the session's copy says: nothing was written."""
+
+
+def _failed(codes: list[str], index: int) -> bool:
+    return index < len(codes) and codes[index] in ("ConditionalCheckFailed",
+                                                    "TransactionConflict")
+
+
 class SessionRepository:
     def __init__(self, db: Dynamo) -> None:
         self.db = db
+        self.users = UserRepository(db)
 
     def new_session(
         self, user: UserItem, *, scopes: Sequence[str], amr: Sequence[str], absolute_ttl: int,
@@ -38,15 +68,14 @@ class SessionRepository:
         now = int(time.time())
         sid = uuid.uuid4().hex
         return SessionItem(
-            pk=f"SESSION#{sid}", sk="SESSION", gsi1pk=f"USER#{user.id}",
-            gsi1sk=f"SESSION#{now:012d}#{sid}", id=sid, user_id=user.id, scopes=list(scopes),
-            amr=list(amr), credentials_version=user.credentials_version, revoked=False,
-            created_at=now, last_used_at=now, expires_at=now + absolute_ttl,
-            user_agent=user_agent[:256], address=address[:64],
+            pk=f"USER#{user.id}", sk=f"SESSION#{sid}", id=sid, user_id=user.id,
+            scopes=list(scopes), amr=list(amr), revoked=False, created_at=now,
+            last_used_at=now, expires_at=now + absolute_ttl, user_agent=user_agent[:256],
+            address=address[:64], account=user.account_state(),
         )
 
     def _refresh_put(
-        self, session: SessionItem, token_hash: str, idle_ttl: int
+        self, session: SessionState, token_hash: str, idle_ttl: int
     ) -> dict[str, object]:
         now = int(time.time())
         item = RefreshItem(
@@ -61,39 +90,57 @@ class SessionRepository:
         self, session: SessionItem, refresh_hash: str, idle_ttl: int,
         extra: Sequence[dict[str, object]] = (),
     ) -> None:
-        """Store a new session with its first refresh token (and ``extra`` writes), atomically."""
-        await self.db.call(self.db.client.transact_write_items, TransactItems=[
-            {"Put": {"TableName": self.db.table, "Item": encode_item(session.model_dump()),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            self._refresh_put(session, refresh_hash, idle_ttl),
-            *extra,
-        ])
+        """Store a new session with its first refresh token (and ``extra`` writes), atomically,
+        only while the account is still as the session's copy says; else AccountChanged."""
+        try:
+            await self.db.call(self.db.client.transact_write_items, TransactItems=[
+                self.users.unchanged_check(session.account),
+                {"Put": {"TableName": self.db.table, "Item": encode_item(session.model_dump()),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                self._refresh_put(session.state(), refresh_hash, idle_ttl),
+                *extra,
+            ])
+        except ClientError as error:
+            if _failed(cancellation_codes(error), 0):
+                raise AccountChanged from None
+            raise
 
-    async def get(self, sid: str) -> SessionItem | None:
+    async def get(self, user_id: str, sid: str) -> SessionItem | None:
+        """The whole session item, read consistently."""
         found = await self.db.call(
-            self.db.client.get_item, TableName=self.db.table, Key=session_key(sid),
+            self.db.client.get_item, TableName=self.db.table, Key=session_key(user_id, sid),
             ConsistentRead=True,
         )
         return parse_item(SessionItem, found["Item"]) if "Item" in found else None
 
+    async def state(self, user_id: str, sid: str) -> SessionState | None:
+        """What the per-request check needs: one consistent read of one item, projected."""
+        found = await self.db.call(
+            self.db.client.get_item, TableName=self.db.table, Key=session_key(user_id, sid),
+            ConsistentRead=True, ProjectionExpression=_STATE_PROJECTION,
+            ExpressionAttributeNames=_STATE_NAMES,
+        )
+        return parse_item(SessionState, found["Item"]) if "Item" in found else None
+
     async def get_with_user(
-        self, sid: str, user_id: str
+        self, user_id: str, sid: str
     ) -> tuple[SessionItem | None, UserItem | None]:
-        """Session and user in one consistent round trip (the per-request check)."""
+        """Session and user in one consistent round trip (for a refresh, which also makes
+        sure the user item is whole); CorruptItem when either is damaged."""
         found = await self.db.call(
             self.db.client.batch_get_item,
             RequestItems={self.db.table: {
-                "Keys": [session_key(sid), user_key(user_id)], "ConsistentRead": True}},
+                "Keys": [session_key(user_id, sid), user_key(user_id)], "ConsistentRead": True}},
         )
         if found.get("UnprocessedKeys"):
             raise StoreUnavailable
         session: SessionItem | None = None
         user: UserItem | None = None
         for item in found.get("Responses", {}).get(self.db.table, []):
-            if item.get("sk", {}).get("S") == "SESSION":
-                session = parse_item(SessionItem, item)
-            else:
+            if item.get("sk", {}).get("S") == "PROFILE":
                 user = parse_item(UserItem, item)
+            else:
+                session = parse_item(SessionItem, item)
         return session, user
 
     async def get_refresh(self, token_hash: str) -> RefreshItem | None:
@@ -104,10 +151,10 @@ class SessionRepository:
         return parse_item(RefreshItem, found["Item"]) if "Item" in found else None
 
     async def rotate(
-        self, session: SessionItem, old_hash: str, new_hash: str, idle_ttl: int,
-        credentials_version: int,
+        self, session: SessionState, old_hash: str, new_hash: str, idle_ttl: int
     ) -> None:
-        """Spend ``old_hash`` and issue ``new_hash`` atomically; RefreshRace if either is stale."""
+        """Spend ``old_hash`` and issue ``new_hash`` atomically: RefreshRace if the token was
+        spent meanwhile, AccountChanged if the session or its account is not as read."""
         now = int(time.time())
         try:
             await self.db.call(self.db.client.transact_write_items, TransactItems=[
@@ -118,60 +165,84 @@ class SessionRepository:
                     "ExpressionAttributeValues": {":t": {"BOOL": True}, ":f": {"BOOL": False}},
                 }},
                 {"Update": {
-                    "TableName": self.db.table, "Key": session_key(session.id),
+                    "TableName": self.db.table, "Key": session_key(session.user_id, session.id),
                     "UpdateExpression": "SET last_used_at = :now",
-                    "ConditionExpression": "revoked = :f AND credentials_version = :cv",
+                    "ConditionExpression": (
+                        "attribute_exists(pk) AND revoked = :f AND #ac = :ac"),
+                    "ExpressionAttributeNames": {"#ac": "account"},
                     "ExpressionAttributeValues": {
                         ":now": {"N": str(now)}, ":f": {"BOOL": False},
-                        ":cv": {"N": str(credentials_version)}},
+                        ":ac": {"M": encode_item(session.account.model_dump())}},
                 }},
+                self.users.unchanged_check(session.account),
                 self._refresh_put(session, new_hash, idle_ttl),
             ])
         except ClientError as error:
-            if cancelled_by_condition(error):
+            codes = cancellation_codes(error)
+            if _failed(codes, 0):
                 raise RefreshRace from None
+            if _failed(codes, 1) or _failed(codes, 2):
+                # The session ended, or its copy of the account was (or is to be) corrected:
+                # not a reuse of the token; the caller reads the session again.
+                raise AccountChanged from None
             raise
 
-    async def revoke(self, sid: str) -> None:
+    async def revoke(self, user_id: str, sid: str) -> None:
         """End one session; its access and refresh tokens fail from the next request on."""
         try:
             await self.db.call(
-                self.db.client.update_item, TableName=self.db.table, Key=session_key(sid),
-                UpdateExpression="SET revoked = :t", ConditionExpression="attribute_exists(pk)",
+                self.db.client.update_item, TableName=self.db.table,
+                Key=session_key(user_id, sid), UpdateExpression="SET revoked = :t",
+                ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":t": {"BOOL": True}},
             )
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
 
-    async def list_for_user(self, user_id: str) -> list[SessionItem]:
-        """The user's live sessions, newest first (GSI: eventually consistent, for display)."""
-        result: list[SessionItem] = []
+    async def pages(self, user_id: str) -> AsyncIterator[list[SessionItem]]:
+        """Every session item of the user, a page at a time, read consistently (the table,
+        not the GSI: a session written a moment ago is in the first read after it)."""
         kwargs: dict[str, object] = {
-            "TableName": self.db.table, "IndexName": GSI1,
-            "KeyConditionExpression": "gsi1pk = :u AND begins_with(gsi1sk, :s)",
-            "ExpressionAttributeValues": {":u": {"S": f"USER#{user_id}"}, ":s": {"S": "SESSION#"}},
-            "ScanIndexForward": False,
+            "TableName": self.db.table, "ConsistentRead": True, "Limit": PAGE_SIZE,
+            "KeyConditionExpression": "pk = :u AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": {":u": {"S": f"USER#{user_id}"},
+                                          ":s": {"S": "SESSION#"}},
         }
         while True:
             page = await self.db.call(self.db.client.query, **kwargs)
-            for raw in page.get("Items", []):
-                session = parse_item(SessionItem, raw)
-                if not session.revoked and not session.expired():
-                    result.append(session)
+            yield [s for raw in page.get("Items", []) if (s := await self._parsed(user_id, raw))]
             if "LastEvaluatedKey" not in page:
-                return result
+                return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    async def _parsed(self, user_id: str, raw: dict[str, Any]) -> SessionItem | None:
+        """The session item, or None when it is damaged: then it is also revoked, so that
+        no copy of an account goes unchecked because it could not be read."""
+        try:
+            return parse_item(SessionItem, raw)
+        except CorruptItem:
+            sk = raw.get("sk", {}).get("S", "")
+            if isinstance(sk, str) and sk.startswith("SESSION#"):
+                await self.revoke(user_id, sk.removeprefix("SESSION#"))
+            return None
+
+    async def list_for_user(self, user_id: str) -> list[SessionItem]:
+        """The user's live sessions, newest first."""
+        result = [s async for page in self.pages(user_id) for s in page
+                  if not s.revoked and not s.expired()]
+        return sorted(result, key=lambda s: (s.created_at, s.id), reverse=True)
+
     def carry_forward(
-        self, session: SessionItem, old_version: int, new_version: int
+        self, session: SessionState, old_version: int, new_version: int
     ) -> dict[str, object]:
         """Transaction item moving one live session to the user's next credentials version,
         so it survives the bump that ends every other session."""
         return {"Update": {
-            "TableName": self.db.table, "Key": session_key(session.id),
-            "UpdateExpression": "SET credentials_version = :new",
-            "ConditionExpression": "revoked = :f AND credentials_version = :old AND user_id = :u",
+            "TableName": self.db.table, "Key": session_key(session.user_id, session.id),
+            "UpdateExpression": "SET #ac.#cv = :new",
+            "ConditionExpression": "revoked = :f AND #ac.#cv = :old AND user_id = :u",
+            "ExpressionAttributeNames": {"#ac": "account", "#cv": "credentials_version"},
             "ExpressionAttributeValues": {
                 ":new": {"N": str(new_version)}, ":old": {"N": str(old_version)},
                 ":f": {"BOOL": False}, ":u": {"S": session.user_id}},

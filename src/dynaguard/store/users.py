@@ -2,6 +2,11 @@
 
 An email belongs to at most one account: the user item and its claim item are written in
 one ``TransactWriteItems``, each guarded by ``attribute_not_exists``.
+
+Every session carries a copy of its account's state: a write here that changes enabled,
+the credentials version, email, email_verified, scopes or mfa_enabled takes effect on
+requests only once ``AccountSync.push`` has run, and must not be answered before
+(``store.account_sync``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from botocore.exceptions import ClientError
 from dynaguard.errors import StoreUnavailable
 from dynaguard.store.client import Dynamo, cancellation_codes, cancelled_by_condition, error_code
 from dynaguard.store.codec import encode_item
-from dynaguard.store.items import EmailClaimItem, UserItem, parse_item
+from dynaguard.store.items import AccountState, EmailClaimItem, UserItem, parse_item
 from dynaguard.store.schema import claim_key, user_key
 
 # A disabled profile read in place of a missing account at login (see guard.flows.login).
@@ -125,7 +130,7 @@ class UserRepository:
         return True
 
     async def set_enabled(self, user_id: str, enabled: bool) -> None:
-        """Enable or disable an account; a disabled user's tokens fail on the next request."""
+        """Enable or disable an account (then push it: its sessions end)."""
         await self.db.call(
             self.db.client.update_item, TableName=self.db.table, Key=user_key(user_id),
             UpdateExpression="SET enabled = :e ADD credentials_version :one",
@@ -134,7 +139,8 @@ class UserRepository:
         )
 
     async def bump_credentials_version(self, user_id: str) -> int:
-        """Invalidate every session of the user at once; returns the new version."""
+        """Move the account to its next credentials version (then push it: every session
+        ends); returns the new version."""
         result = await self.db.call(
             self.db.client.update_item, TableName=self.db.table, Key=user_key(user_id),
             UpdateExpression="ADD credentials_version :one",
@@ -143,6 +149,25 @@ class UserRepository:
             ReturnValues="UPDATED_NEW",
         )
         return int(result["Attributes"]["credentials_version"]["N"])
+
+    def unchanged_check(self, state: AccountState) -> dict[str, object]:
+        """Transaction item that holds only while the account is enabled and still exactly
+        as ``state`` copies it: what a session is created, refreshed or brought up to date
+        under (see ``store.account_sync``)."""
+        return {"ConditionCheck": {
+            "TableName": self.db.table, "Key": user_key(state.id),
+            "ConditionExpression": (
+                "#en = :t AND #cv = :cv AND #em = :em AND #ev = :ev AND #sc = :sc"
+                " AND #mfa = :mfa"),
+            "ExpressionAttributeNames": {
+                "#en": "enabled", "#cv": "credentials_version", "#em": "email",
+                "#ev": "email_verified", "#sc": "scopes", "#mfa": "mfa_enabled"},
+            "ExpressionAttributeValues": {
+                ":t": {"BOOL": True}, ":cv": {"N": str(state.credentials_version)},
+                ":em": {"S": state.email}, ":ev": {"BOOL": state.email_verified},
+                ":sc": {"L": [{"S": s} for s in state.scopes]},
+                ":mfa": {"BOOL": state.mfa_enabled}},
+        }}
 
     def verify_email_update(self, user_id: str) -> dict[str, object]:
         """Transaction item marking the user's email as verified."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from dynaguard.guard.admin import disable_user
 from dynaguard.settings import Settings
 from tests.conftest import Harness, MakeUser, bearer
 from tests.guard.admin.conftest import running
@@ -56,7 +57,7 @@ async def test_disabled_refresh_and_garbage_tokens_are_inactive(
     assert await _introspect(harness, pair["refresh_token"]) == {"active": False}
     assert await _introspect(harness, "not.a.token") == {"active": False}
     assert await _introspect(harness, "x" * 5000) == {"active": False}
-    await harness.svc.users.set_enabled(user.id, False)
+    await disable_user(harness.svc, user.id, actor="test")
     assert await _introspect(harness, pair["access_token"]) == {"active": False}
 
 

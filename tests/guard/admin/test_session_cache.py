@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from dynaguard.guard.admin import revoke_user_sessions
 from dynaguard.guard.session_cache import SessionCache
 from dynaguard.settings import Settings
 from tests.conftest import Harness, MakeUser, bearer
@@ -19,7 +20,8 @@ async def test_off_by_default_a_revocation_elsewhere_counts_at_once(
     pair = await harness.login(user.email)
     c = harness.client
     assert (await c.get("/auth/me", headers=bearer(pair["access_token"]))).status_code == 200
-    await harness.svc.users.bump_credentials_version(user.id)  # as another instance would
+    # As another instance would: the change is pushed to the sessions before it is answered.
+    await revoke_user_sessions(harness.svc, user.id, actor="test")
     assert (await c.get("/auth/me", headers=bearer(pair["access_token"]))).status_code == 401
 
 
@@ -38,7 +40,9 @@ async def test_on_it_saves_reads_and_forgets_local_revocations(
             assert (await c.get("/auth/me", headers=headers)).status_code == 200
         assert h.svc.db.calls == before, "cached checks must not read DynamoDB"
 
-        await h.svc.users.bump_credentials_version(user.id)  # elsewhere: seen within the ttl
+        # Elsewhere (straight to the table, not through this process): seen within the ttl.
+        await h.svc.users.bump_credentials_version(user.id)
+        await h.svc.account_sync.push(user.id)
         await asyncio.sleep(0.6)
         assert (await c.get("/auth/me", headers=headers)).status_code == 401
 
@@ -52,5 +56,5 @@ async def test_entries_are_bounded(harness: Harness, make_user: MakeUser) -> Non
     user = await make_user()
     cache = SessionCache(harness.svc.sessions, ttl=5.0, max_entries=3)
     for i in range(10):
-        await cache.get_with_user(f"sid{i}", user.id)
+        await cache.state(user.id, f"sid{i}")
     assert len(cache._entries) == 3

@@ -71,5 +71,6 @@ async def confirm_email_change(svc: Services, token: str, address: str) -> None:
         # Spent meanwhile, the account changed, or the address was claimed in between.
         await svc.throttle.failed(attempt)
         raise InvalidRequest("The token is invalid or has expired.") from None
+    await svc.account_sync.push(user.id)
     await svc.audit.record("email_changed", user_id=user.id, address=address)
     svc.post_letter(user.email, "email_changed", new_email=mask_email(pending.new_email))

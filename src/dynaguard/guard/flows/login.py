@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dynaguard.errors import AuthenticationFailed, CorruptItem
+from dynaguard.errors import AuthenticationFailed, CorruptItem, StoreUnavailable
 from dynaguard.guard.concurrency import both
 from dynaguard.guard.flows.unlock import schedule_unlock_mail
 from dynaguard.guard.mfa.policy import grantable_scopes
@@ -21,6 +21,7 @@ from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.guard.tokens import hash_token, new_opaque_token
 from dynaguard.store.items import SessionItem, UserItem
+from dynaguard.store.sessions import AccountChanged
 from dynaguard.store.users import DECOY_ID, normalize_email
 
 __all__ = ["Client", "TokenPair", "authenticate_password", "login", "start_session"]
@@ -88,11 +89,36 @@ async def authenticate_password(
     return user
 
 
+_SESSION_ATTEMPTS = 3
+
+
 async def start_session(
     svc: Services, user: UserItem, client: Client, *, scopes: Sequence[str] | None,
     amr: Sequence[str],
 ) -> tuple[SessionItem, TokenPair]:
-    """A new server-generated session (CWE-384) and its first token pair."""
+    """A new server-generated session (CWE-384) and its first token pair.
+
+    The session is stored only while the account is still as ``user`` was read (see
+    ``store.account_sync``). If it changed meanwhile in what a session copies but not in
+    what this sign-in proved (the credentials version, enabled, verified, MFA), the
+    session is made again from a fresh read; otherwise the sign-in fails."""
+    for _ in range(_SESSION_ATTEMPTS):
+        try:
+            return await _store_session(svc, user, client, scopes=scopes, amr=amr)
+        except AccountChanged:
+            fresh = await svc.users.get(user.id)
+            if (fresh is None or not fresh.enabled or not fresh.email_verified
+                    or fresh.credentials_version != user.credentials_version
+                    or fresh.mfa_enabled != user.mfa_enabled):
+                raise AuthenticationFailed from None
+            user = fresh
+    raise StoreUnavailable
+
+
+async def _store_session(
+    svc: Services, user: UserItem, client: Client, *, scopes: Sequence[str] | None,
+    amr: Sequence[str],
+) -> tuple[SessionItem, TokenPair]:
     granted = sorted(set(user.scopes) & set(scopes)) if scopes is not None else sorted(user.scopes)
     granted = grantable_scopes(granted, amr, svc.settings.mfa_required_scopes)
     session = svc.sessions.new_session(

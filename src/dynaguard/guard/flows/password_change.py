@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dynaguard.errors import AuthenticationFailed, Conflict, InvalidRequest
 from dynaguard.guard.policy import check_password
-from dynaguard.guard.principal import Principal
+from dynaguard.guard.principal import Principal, load_user
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.store.transactions import TransactionCancelled, transact_write
@@ -26,7 +26,8 @@ async def confirm_password(
     """Check the caller's current password, throttled like a login under ``namespace``."""
     attempt = Attempt(namespace, principal.id, address)
     prior_failures = await svc.throttle.check(attempt)
-    if not await svc.passwords.verify(principal.user.password_hash, password):
+    user = await load_user(svc, principal)
+    if not await svc.passwords.verify(user.password_hash, password):
         await svc.throttle.failed(attempt)
         await svc.audit.record("password_check_failed", user_id=principal.id, address=address,
                                purpose=namespace)
@@ -37,8 +38,8 @@ async def confirm_password(
 async def change_password(
     svc: Services, principal: Principal, current_password: str, new_password: str, address: str
 ) -> None:
-    user = principal.user
     await confirm_password(svc, principal, current_password, "password-change", address)
+    user = await load_user(svc, principal)
     await check_password(new_password, email=user.email, settings=svc.settings)
     new_hash = await svc.passwords.hash(new_password)
     version = user.credentials_version
@@ -52,6 +53,7 @@ async def change_password(
         if cancelled.failed_at(0):
             raise Conflict("The account changed meanwhile; sign in again and retry.") from None
         raise AuthenticationFailed from None
+    await svc.account_sync.push(user.id)
     await svc.audit.record("password_changed", user_id=user.id, address=address,
                            sid=principal.session.id)
     svc.post_letter(user.email, "password_changed", reset=False)

@@ -126,5 +126,6 @@ async def reset_password(svc: Services, token: str, new_password: str, address: 
         ])
     except TokenRefused:
         raise await _refuse(svc, attempt) from None
+    await svc.account_sync.push(user.id)
     await svc.audit.record("password_reset", user_id=user.id, address=address)
     svc.post_letter(user.email, "password_changed", reset=True)

@@ -13,32 +13,43 @@ from dynaguard.errors import AuthenticationFailed, CorruptItem
 from dynaguard.guard.flows.login import TokenPair
 from dynaguard.guard.services import Services
 from dynaguard.guard.tokens import MAX_TOKEN_LENGTH, hash_token, new_opaque_token
-from dynaguard.store.items import SessionItem, UserItem
-from dynaguard.store.sessions import RefreshRace
+from dynaguard.store.items import SessionState
+from dynaguard.store.sessions import AccountChanged, RefreshRace
 
 __all__ = ["refresh", "session_is_live"]
 
 log = structlog.get_logger("dynaguard.auth")
 
 
-def session_is_live(session: SessionItem | None, user: UserItem | None) -> bool:
+def session_is_live(session: SessionState | None, user_id: str, sid: str) -> bool:
     """The one rule deciding whether a session still authenticates its user."""
-    return (
-        session is not None and user is not None
-        and session.user_id == user.id
-        and not session.revoked
-        and not session.expired()
-        and not user.expired()
-        and user.enabled
-        and user.email_verified
-        and session.credentials_version == user.credentials_version
-    )
+    return session is not None and session.is_live(user_id, sid)
 
 
 async def _revoke_family(svc: Services, sid: str, user_id: str) -> None:
     log.warning("refresh_token_reuse", sid=sid)
-    await svc.sessions.revoke(sid)
+    await svc.sessions.revoke(user_id, sid)
     await svc.audit.record("refresh_token_reuse", user_id=user_id, sid=sid)
+
+
+async def _live_session(svc: Services, user_id: str, sid: str) -> SessionState:
+    """The session, if live for an account that is whole, enabled and as the session's
+    copy says. A refresh reads the user item too (unlike a request): a damaged one ends
+    every session of the account, a changed one is pushed to its sessions first."""
+    for _ in range(2):
+        try:
+            item, user = await svc.sessions.get_with_user(user_id, sid)
+        except CorruptItem:
+            await svc.account_sync.push(user_id)
+            raise AuthenticationFailed from None
+        session = item.state() if item is not None else None
+        if session is None or not session_is_live(session, user_id, sid):
+            raise AuthenticationFailed
+        if (user is not None and not user.expired() and user.enabled
+                and user.account_state() == session.account):
+            return session
+        await svc.account_sync.push(user_id)
+    raise AuthenticationFailed
 
 
 async def refresh(svc: Services, token: str) -> TokenPair:
@@ -54,19 +65,28 @@ async def refresh(svc: Services, token: str) -> TokenPair:
     if item.used:
         await _revoke_family(svc, item.session_id, item.user_id)
         raise AuthenticationFailed
-    try:
-        session, user = await svc.sessions.get_with_user(item.session_id, item.user_id)
-    except CorruptItem:
-        raise AuthenticationFailed from None
-    if session is None or user is None or not session_is_live(session, user):
-        raise AuthenticationFailed
+    session = await _live_session(svc, item.user_id, item.session_id)
     new_token = new_opaque_token()
     try:
         await svc.sessions.rotate(session, old_hash, hash_token(new_token),
-                                  svc.settings.refresh_idle_ttl, user.credentials_version)
+                                  svc.settings.refresh_idle_ttl)
     except RefreshRace:
         # Lost a race for this token: another holder spent it first. Treat it as reuse.
-        await _revoke_family(svc, session.id, user.id)
+        await _revoke_family(svc, session.id, session.user_id)
         raise AuthenticationFailed from None
-    access = svc.tokens.issue_access(user.id, session.id, session.scopes, session.amr)
+    except AccountChanged:
+        # The account changed and its sessions are not all brought up to date yet (a
+        # change in flight, or one interrupted): finish that, then try once more with
+        # the session as it is now. Nothing was spent.
+        await svc.account_sync.push(session.user_id)
+        session = await _live_session(svc, item.user_id, item.session_id)
+        try:
+            await svc.sessions.rotate(session, old_hash, hash_token(new_token),
+                                      svc.settings.refresh_idle_ttl)
+        except RefreshRace:
+            await _revoke_family(svc, session.id, session.user_id)
+            raise AuthenticationFailed from None
+        except AccountChanged:
+            raise AuthenticationFailed from None
+    access = svc.tokens.issue_access(session.user_id, session.id, session.scopes, session.amr)
     return TokenPair(access, new_token, svc.settings.access_ttl)

@@ -24,4 +24,5 @@ async def verify_email(svc: Services, token: str, address: str) -> None:
     except TokenRefused:
         await svc.throttle.failed(attempt)
         raise InvalidRequest("The token is invalid or has expired.") from None
+    await svc.account_sync.push(found.user_id)
     await svc.audit.record("email_verified", user_id=found.user_id, address=address)

@@ -24,7 +24,7 @@ from dynaguard.guard.mfa.factors import (
 )
 from dynaguard.guard.mfa.recovery import new_codes, recovery_digest
 from dynaguard.guard.mfa.totp import matching_step, new_secret, provisioning_uri, qr_svg
-from dynaguard.guard.principal import Principal
+from dynaguard.guard.principal import Principal, load_user
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
 from dynaguard.store.items import UserItem
@@ -67,7 +67,7 @@ async def begin_totp(
     svc: Services, caller: Principal, password: str, client: Client
 ) -> TotpSetup:
     """A new secret awaiting confirmation (the secret is shown this once)."""
-    user = caller.user
+    user = await load_user(svc, caller)
     require_factor_session(caller)
     await reauthenticate(svc, user, password, client)
     secret = new_secret()
@@ -84,7 +84,7 @@ async def confirm_totp(
     svc: Services, caller: Principal, code: str, client: Client
 ) -> list[str] | None:
     """Turn TOTP on with a first code; the recovery codes when this is the first factor."""
-    user = caller.user
+    user = await load_user(svc, caller)
     require_factor_session(caller)
     attempt = Attempt("mfa", user.id, client.address)
     prior_failures = await svc.throttle.check(attempt)
@@ -106,6 +106,7 @@ async def confirm_totp(
         await svc.mfa.transact(ops)
     except WriteRefused:
         raise Conflict("The TOTP setup changed meanwhile; start again.") from None
+    await svc.account_sync.push(user.id)
     await svc.throttle.succeeded(attempt, prior_failures)
     await svc.audit.record("totp_enabled", user_id=user.id, address=client.address)
     first = not user.mfa_enabled
@@ -129,6 +130,7 @@ async def disable_totp(
     ops = [svc.mfa.delete_totp_op(user.id),
            *remove_flag_if_last(svc, user.id, bool(state.passkeys), state)]
     await svc.mfa.transact(ops)
+    await svc.account_sync.push(user.id)
     await svc.audit.record("totp_disabled", user_id=user.id, address=client.address)
     notify(svc, user, "Your authenticator app was removed",
            "The authenticator app was removed from your account."

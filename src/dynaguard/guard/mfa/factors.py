@@ -21,7 +21,7 @@ from dynaguard.guard.mfa.totp import matching_step
 from dynaguard.guard.principal import Principal
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import Attempt
-from dynaguard.store.items import TotpItem, UserItem
+from dynaguard.store.items import AccountState, TotpItem, UserItem
 from dynaguard.store.mfa import WriteRefused
 
 __all__ = ["Proof", "check_code", "code_proof", "end_other_sessions", "notify", "open_totp",
@@ -117,10 +117,10 @@ async def end_other_sessions(svc: Services, caller: Principal) -> None:
     knew it) end; the caller's own session stays."""
     for session in await svc.sessions.list_for_user(caller.id):
         if session.id != caller.session.id:
-            await svc.sessions.revoke(session.id)
+            await svc.sessions.revoke(caller.id, session.id)
 
 
-def notify(svc: Services, user: UserItem, subject: str, what: str) -> None:
+def notify(svc: Services, user: UserItem | AccountState, subject: str, what: str) -> None:
     """Tell the owner about a change to their sign-in factors."""
     svc.post_mail(user.email, subject,
                   f"{what}\n\nIf this was not you, change your password now and review the "

@@ -44,7 +44,7 @@ from dynaguard.guard.mfa.factors import (
     require_factor_session,
 )
 from dynaguard.guard.mfa.schemas import AssertionCredential, AttestationCredential
-from dynaguard.guard.principal import Principal
+from dynaguard.guard.principal import Principal, load_user
 from dynaguard.guard.services import Services
 from dynaguard.guard.tokens import hash_token
 from dynaguard.settings import Settings
@@ -116,7 +116,7 @@ async def registration_options(
     svc: Services, caller: Principal, password: str, client: Client
 ) -> dict[str, Any]:
     """Options for ``navigator.credentials.create()``; needs the password again."""
-    user = caller.user
+    user = await load_user(svc, caller)
     require_factor_session(caller)
     await reauthenticate(svc, user, password, client)
     state = await svc.mfa.factors(user.id)
@@ -165,6 +165,7 @@ async def register_passkey(
         await svc.onetime.spend(token_hash, REGISTER, ops)
     except TokenRefused:
         raise Conflict("The passkey could not be registered; start again.") from None
+    await svc.account_sync.push(user.id)
     await svc.audit.record("passkey_added", user_id=user.id, address=client.address,
                            passkey=passkey_digest(item.credential_id)[:16])
     first = not user.mfa_enabled
@@ -246,6 +247,7 @@ async def remove_passkey(
     remaining = state.totp_on or len(state.passkeys) > 1
     await svc.mfa.transact([*svc.mfa.remove_passkey_ops(target),
                             *remove_flag_if_last(svc, user.id, remaining, state)])
+    await svc.account_sync.push(user.id)
     await svc.audit.record("passkey_removed", user_id=user.id, address=client.address,
                            passkey=passkey_digest(target.credential_id)[:16])
     notify(svc, user, "A passkey was removed from your account",

@@ -37,7 +37,7 @@ from dynaguard.guard.mfa.schemas import (
 )
 from dynaguard.guard.mfa.step_up import passkey_login, ticket_user, verify_step_up
 from dynaguard.guard.openapi import PROBLEM_RESPONSES, rate_limited
-from dynaguard.guard.principal import Principal
+from dynaguard.guard.principal import Principal, load_user
 from dynaguard.guard.schemas import TokenPairBody
 from dynaguard.guard.services import Services
 from dynaguard.guard.throttle import client_address
@@ -102,7 +102,8 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         body: PasswordCodeBody, user: User, request: Request, svc: Svc
     ) -> Response:
         """Turn TOTP off; needs the password and a current code."""
-        await disable_totp(svc, user.user, body.password, body.code, _client(request, svc))
+        await disable_totp(svc, await load_user(svc, user), body.password, body.code,
+                           _client(request, svc))
         return Response(status_code=204)
 
     @router.post("/auth/mfa/recovery-codes", response_model=RecoveryCodesBody)
@@ -110,8 +111,8 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         body: PasswordCodeBody, user: User, request: Request, svc: Svc, response: Response
     ) -> RecoveryCodesBody:
         """Replace all recovery codes; needs the password and a current code."""
-        codes = await regenerate_recovery_codes(svc, user.user, body.password, body.code,
-                                                _client(request, svc))
+        codes = await regenerate_recovery_codes(svc, await load_user(svc, user), body.password,
+                                                body.code, _client(request, svc))
         response.headers.update(NO_STORE)
         return RecoveryCodesBody(recovery_codes=codes)
 
@@ -137,8 +138,9 @@ def build_mfa_router(services: Any, current_user: Any) -> APIRouter:
         passkey_id: str, body: PasswordCodeBody, user: User, request: Request, svc: Svc
     ) -> Response:
         """Remove a passkey; needs the password and a current code."""
-        await remove_passkey(svc, user.user, passkey_id[:1400], password=body.password,
-                             code=body.code, client=_client(request, svc))
+        await remove_passkey(svc, await load_user(svc, user), passkey_id[:1400],
+                             password=body.password, code=body.code,
+                             client=_client(request, svc))
         return Response(status_code=204)
 
     @router.post("/auth/mfa/passkey/options")

@@ -27,16 +27,16 @@ async def browser_principal(svc: Services, state: BrowserState) -> Principal | N
     if state.kind != "signed_in":
         return None
     try:
-        session, user = await svc.session_cache.get_with_user(state.sid, state.user_id)
+        session = await svc.session_cache.state(state.user_id, state.sid)
     except CorruptItem:
         return None
-    if session is None or user is None or not session_is_live(session, user):
+    if session is None or not session_is_live(session, state.user_id, state.sid):
         return None
     claims = AccessClaims(
-        sub=user.id, sid=session.id, jti=uuid.uuid4().hex, scope=" ".join(session.scopes),
+        sub=session.user_id, sid=session.id, jti=uuid.uuid4().hex, scope=" ".join(session.scopes),
         amr=list(session.amr), iat=state.issued_at,
         exp=state.issued_at + svc.settings.ui_session_ttl)
-    return Principal(user=user, session=session, claims=claims)
+    return Principal(user=session.account, session=session, claims=claims)
 
 
 async def state_for_pair(svc: Services, keys: CookieKeys, pair: TokenPair) -> BrowserState:

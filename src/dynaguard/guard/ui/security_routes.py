@@ -28,7 +28,7 @@ from dynaguard.guard.mfa.factors import open_totp
 from dynaguard.guard.mfa.passkeys import register_passkey, registration_options, remove_passkey
 from dynaguard.guard.mfa.schemas import AttestationCredential
 from dynaguard.guard.mfa.totp import provisioning_uri, qr_svg
-from dynaguard.guard.principal import Principal
+from dynaguard.guard.principal import Principal, load_user
 from dynaguard.guard.ui.account_routes import when
 from dynaguard.guard.ui.forms import FormRefused
 from dynaguard.guard.ui.outcomes import message_for, refused_form, retry_headers, status_for
@@ -135,7 +135,8 @@ def _add_totp_routes(router: APIRouter, visitor: Any) -> None:
         if caller is None:
             return to_sign_in(v)
         try:
-            await disable_totp(v.svc, caller.user, form["disable_password"],
+            user = await load_user(v.svc, caller)
+            await disable_totp(v.svc, user, form["disable_password"],
                                form["disable_code"][:CODE_MAX], v.client())
         except (GuardError, StoreError) as error:
             return await failed(v, caller, error, "disable_password")
@@ -151,7 +152,8 @@ def _add_totp_routes(router: APIRouter, visitor: Any) -> None:
         if caller is None:
             return to_sign_in(v)
         try:
-            codes = await regenerate_recovery_codes(v.svc, caller.user, form["codes_password"],
+            user = await load_user(v.svc, caller)
+            codes = await regenerate_recovery_codes(v.svc, user, form["codes_password"],
                                                     form["codes_code"][:CODE_MAX], v.client())
         except (GuardError, StoreError) as error:
             return await failed(v, caller, error, "codes_password")
@@ -215,7 +217,8 @@ def _add_passkey_routes(router: APIRouter, visitor: Any) -> None:
         if caller is None:
             return to_sign_in(v)
         try:
-            await remove_passkey(v.svc, caller.user, form["passkey_id"][:PASSKEY_ID_MAX],
+            user = await load_user(v.svc, caller)
+            await remove_passkey(v.svc, user, form["passkey_id"][:PASSKEY_ID_MAX],
                                  password=form["remove_password"],
                                  code=form["remove_code"][:CODE_MAX],
                                  client=v.client())
