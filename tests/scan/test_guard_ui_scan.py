@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
+from dynaguard.scan.config import ScanConfig
+from dynaguard.scan.engine import run_scan
+from dynaguard.scan.findings import CheckStatus, Severity
 from dynaguard.scan.oracle import refused
+from dynaguard.scan.prerequisites import Prerequisite
+from dynaguard.scan.profile import load_profile
+from dynaguard.settings import Settings
 
+PROFILE = Path(__file__).parent / "data" / "guard_ui.toml"
 SIGN_IN = ("http://127.0.0.1:8000/ui/sign-in",)
 
 
@@ -22,3 +31,37 @@ def test_a_redirect_to_the_sign_in_form_is_a_refusal() -> None:
     assert not refused(_redirect("http://127.0.0.1:9999/ui/sign-in"), SIGN_IN)
     assert not refused(_redirect("/ui/sign-in"), ())
     assert not refused(httpx.Response(200), SIGN_IN)
+
+
+async def test_guard_pages_scan_clean(guard_url: str, settings: Settings) -> None:
+    """Signed in through the pages' forms (CSRF token and all), with their cookie session:
+    nothing above info, and the cookie-session and recovery checks ran."""
+    assert settings.outbox_dir is not None
+    settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+    result = await run_scan(ScanConfig(guard_url, mailbox=settings.outbox_dir, seed=1,
+                                       profile=load_profile(PROFILE)))
+    statuses = {c.check: c.status for c in result.checks}
+    print({c.check: (c.status.value, c.detail) for c in result.checks})
+    assert result.requests <= 1500
+    # The session is the pages' cookie, set by the form's sign-in and ended by its
+    # sign-out; the reset is asked for through the forgot form.
+    for ran in ("session.fixation", "session.cookie_flags", "session.logout_invalidation",
+                "auth.wrong_password_accepted", "brute_force.login_throttling",
+                "enumeration.login_response", "enumeration.register_response",
+                "enumeration.forgot_response", "auth.unverified_login",
+                "recovery.token_in_response", "recovery.token_strength",
+                "recovery.sessions_survive_reset"):
+        assert statuses[ran] is CheckStatus.PASSED, (ran, statuses[ran])
+    fixation = next(c for c in result.checks if c.check == "session.fixation")
+    assert "__Host-dynaguard" in fixation.detail
+    assert CheckStatus.ERROR not in statuses.values()
+    coverage = result.coverage
+    print(coverage.describe(), dict(coverage.skipped_by), coverage.not_applicable)
+    # No JWT (the cookie is opaque) and no JSON login: those checks do not apply.
+    assert "session.fixation" not in coverage.not_applicable
+    assert Prerequisite.PROTECTED_OPERATION not in coverage.skipped_by
+    assert coverage.share >= 0.6
+    serious = [(f.check, f.title, f.evidence) for f in result.findings
+               if f.severity.rank > Severity.INFO.rank]
+    assert serious == []
+    assert result.grade == "A"
