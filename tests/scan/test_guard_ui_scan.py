@@ -9,6 +9,8 @@ import httpx
 from dynaguard.scan.config import ScanConfig
 from dynaguard.scan.engine import run_scan
 from dynaguard.scan.findings import CheckStatus, Severity
+from dynaguard.scan.form_submit import fill
+from dynaguard.scan.html_forms import parse_page
 from dynaguard.scan.oracle import refused
 from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import load_profile
@@ -33,6 +35,20 @@ def test_a_redirect_to_the_sign_in_form_is_a_refusal() -> None:
     assert not refused(httpx.Response(200), SIGN_IN)
 
 
+CHANGE_FORM = """<form method="post" action="/ui/account/password">
+<input type="hidden" name="csrf" value="tok">
+<input type="password" name="current_password"><input type="password" name="new_password">
+<input type="password" name="confirm_password"><button type="submit">Change</button></form>"""
+
+
+def test_a_change_form_confirms_the_new_password() -> None:
+    (form,) = parse_page(CHANGE_FORM, "http://127.0.0.1:9/ui/account").forms
+    data = fill(form, {"current_password": "old-pw-123456", "new_password": "new-pw-123456"},
+                {"password": "old-pw-123456", "new_password": "new-pw-123456"})
+    assert data == {"csrf": "tok", "current_password": "old-pw-123456",
+                    "new_password": "new-pw-123456", "confirm_password": "new-pw-123456"}
+
+
 async def test_guard_pages_scan_clean(guard_url: str, settings: Settings) -> None:
     """Signed in through the pages' forms (CSRF token and all), with their cookie session:
     nothing above info, and the cookie-session and recovery checks ran."""
@@ -44,13 +60,14 @@ async def test_guard_pages_scan_clean(guard_url: str, settings: Settings) -> Non
     print({c.check: (c.status.value, c.detail) for c in result.checks})
     assert result.requests <= 1500
     # The session is the pages' cookie, set by the form's sign-in and ended by its
-    # sign-out; the reset is asked for through the forgot form.
+    # sign-out; the reset is asked for through the forgot form, the password changed
+    # through the account page's form.
     for ran in ("session.fixation", "session.cookie_flags", "session.logout_invalidation",
                 "auth.wrong_password_accepted", "brute_force.login_throttling",
                 "enumeration.login_response", "enumeration.register_response",
                 "enumeration.forgot_response", "auth.unverified_login",
                 "recovery.token_in_response", "recovery.token_strength",
-                "recovery.sessions_survive_reset"):
+                "recovery.sessions_survive_reset", "session.password_change_invalidation"):
         assert statuses[ran] is CheckStatus.PASSED, (ran, statuses[ran])
     fixation = next(c for c in result.checks if c.check == "session.fixation")
     assert "__Host-dynaguard" in fixation.detail
