@@ -61,9 +61,10 @@ def matching_form(html: str, url: str, endpoint: Endpoint, target: str) -> Form 
 
 def fill(form: Form, fields: dict[str, str], values: dict[str, str]) -> dict[str, str]:
     """The form's own values, then everything a person would type: the role fields, the
-    password again in a confirmation field, and a value in every other required field."""
+    password being set again in a confirmation field, and a value in every other required field."""
     data = form.defaults()
-    password = values.get("password") or values.get("new_password") or ""
+    # A confirmation field repeats the password being set: the new one on a change form.
+    password = values.get("new_password") or values.get("password") or ""
     identifier = values.get("identifier", "")
     for control in form.controls:
         if control.name in fields or control.type in UNSENT_TYPES:

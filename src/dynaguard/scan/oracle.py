@@ -22,12 +22,13 @@ import asyncio
 import re
 import secrets
 from dataclasses import dataclass, field, replace
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
 from dynaguard.scan.discovery import SENSITIVE_WORDS, Operation
 from dynaguard.scan.errors import Skip
+from dynaguard.scan.html_forms import same_path
 from dynaguard.scan.http import ScanHTTP
 from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import Profile
@@ -145,9 +146,30 @@ def _objects(operations: tuple[Operation, ...]) -> list[tuple[Operation, Operati
             and m["base"] in creates and not op.words & UNSAFE_WORDS]
 
 
-async def _refuses(http: ScanHTTP, path: str, credential: Credential | None) -> bool:
+def sign_in_pages(http: ScanHTTP, profile: Profile) -> tuple[str, ...]:
+    """The URLs of the login's HTML form (its page and its action), when it is one."""
+    login = profile.endpoint("login")
+    if login is None or login.form_page is None:
+        return ()
+    return (http.url(login.form_page), http.url(login.path))
+
+
+def refused(response: httpx.Response, sign_in: tuple[str, ...]) -> bool:
+    """A 401/403, or a redirect to the sign-in form on the same origin (how server-rendered
+    pages turn away a visitor without a session)."""
+    if response.status_code in REFUSED:
+        return True
+    if not response.is_redirect or not sign_in:
+        return False
+    location = urljoin(str(response.url), response.headers.get("location", ""))
+    return any(urlsplit(location).netloc == urlsplit(page).netloc and same_path(location, page)
+               for page in sign_in)
+
+
+async def _refuses(http: ScanHTTP, path: str, credential: Credential | None,
+                   sign_in: tuple[str, ...] = ()) -> bool:
     headers = credential.headers() if credential is not None else {}
-    return (await http.request("GET", path, headers=headers)).status_code in REFUSED
+    return refused(await http.request("GET", path, headers=headers), sign_in)
 
 
 async def find_oracle(http: ScanHTTP, profile: Profile, operations: tuple[Operation, ...],
@@ -155,11 +177,13 @@ async def find_oracle(http: ScanHTTP, profile: Profile, operations: tuple[Operat
     """The first candidate that probing confirms with the live ``credential``; Skip with
     what was tried when none is."""
     tried: list[str] = []
+    sign_in = sign_in_pages(http, profile)
     me = profile.endpoint("me")
     if me is not None and me.method == "GET":
         tried.append(me.label)
         oracle = Oracle(me.label, me.path, "identity endpoint")
-        if await oracle.accepts(http, credential) and await _refuses(http, me.path, None):
+        if await oracle.accepts(http, credential) and \
+                await _refuses(http, me.path, None, sign_in):
             return oracle
     for op in _collections(profile, operations):
         if op.label in tried or len(tried) >= MAX_CANDIDATES:

@@ -14,11 +14,11 @@ from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
+from dynaguard.scan.form_submit import send as send_form
 from dynaguard.scan.form_submit import timed_send
 from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.profile import Endpoint
 from dynaguard.scan.ratelimit import remaining_budget
-from dynaguard.scan.session import build_body
 from dynaguard.scan.timing import LOOKS, WARMUP_PAIRS, PairDiscarded, SamplingEnds, measure
 
 __all__ = ["signature"]
@@ -142,8 +142,7 @@ async def forgot_response(ctx: CheckContext) -> Outcome:
     known = await ctx.accounts.get(0)
 
     async def send(ident: str) -> httpx.Response:
-        return await ctx.http.request(endpoint.method, endpoint.path,
-                                      **build_body(endpoint, identifier=ident))
+        return await send_form(ctx.http, endpoint, identifier=ident)
 
     return await _compare(ctx, endpoint, known, ctx.accounts.new_identifier(), send)
 
@@ -302,5 +301,5 @@ async def login_timing(ctx: CheckContext) -> Outcome:
        cwe=(208, 204), severity=Severity.MEDIUM, remediation=REMEDIATION, order=96, alone=True)
 async def forgot_timing(ctx: CheckContext) -> Outcome:
     endpoint = ctx.accounts.endpoint("forgot")
-    return await _timing(ctx, endpoint, lambda ident: ctx.http.timed(
-        endpoint.method, endpoint.path, **build_body(endpoint, identifier=ident)))
+    return await _timing(ctx, endpoint, lambda ident: timed_send(
+        ctx.http, endpoint, identifier=ident))

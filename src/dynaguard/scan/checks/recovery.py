@@ -23,6 +23,7 @@ from dynaguard.scan.checks.session_expiry import live_session
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Severity
+from dynaguard.scan.form_submit import send
 from dynaguard.scan.mailbox import extract_token
 from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import build_body, json_or_none
@@ -104,8 +105,7 @@ async def request_reset(ctx: CheckContext, account: Account, *,
     """Ask for a reset of ``account`` and collect its token from the mail or the answer."""
     forgot = ctx.accounts.endpoint("forgot")
     since = time.time()
-    response = await ctx.http.request(forgot.method, forgot.path,
-                                      **build_body(forgot, identifier=account.identifier))
+    response = await send(ctx.http, forgot, identifier=account.identifier)
     if response.status_code == 429:
         raise Skip(f"{forgot.label} throttled the reset request (429)",
                    needs=Prerequisite.THROTTLED)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import jwt
 
-from dynaguard.scan.accounts import strong_password
+from dynaguard.scan.accounts import Account, strong_password
 from dynaguard.scan.checks.registry import Outcome, check, failed, passed
 from dynaguard.scan.context import CheckContext
 from dynaguard.scan.errors import Skip
 from dynaguard.scan.findings import Confidence, Finding, Severity
-from dynaguard.scan.form_submit import send
+from dynaguard.scan.form_submit import FORM_STATUS, send
 from dynaguard.scan.prerequisites import Prerequisite
 from dynaguard.scan.session import Credential, build_body
 
@@ -66,6 +67,16 @@ async def logout_invalidation(ctx: CheckContext) -> Outcome:
     return passed(f"{logout.label} ended the session at once")
 
 
+async def _changed_on_the_page(ctx: CheckContext, response: httpx.Response,
+                               account: Account, new_password: str) -> bool:
+    """A password-change form that answers with its own page again (and a 2xx) may have
+    taken the change or not: the new password signing in says which."""
+    own_status = response.extensions.get(FORM_STATUS)
+    if not isinstance(own_status, int) or own_status >= 400:
+        return False
+    return (await ctx.accounts.login(account, new_password)).is_success
+
+
 @check("session.password_change_invalidation",
        title="Other sessions survive a password change", cwe=(613,), severity=Severity.MEDIUM,
        order=75, alone=True, remediation=(
@@ -78,10 +89,10 @@ async def password_change_invalidation(ctx: CheckContext) -> Outcome:
     second = await ctx.accounts.session(account)
     judge = await live_session(ctx, second)
     new_password = strong_password()
-    response = await ctx.http.request(
-        change.method, change.path, headers=first.headers(),
-        **build_body(change, password=account.password, new_password=new_password))
-    if not response.is_success:
+    response = await send(ctx.http, change, headers=first.headers(),
+                          password=account.password, new_password=new_password)
+    if not response.is_success and not await _changed_on_the_page(ctx, response, account,
+                                                                   new_password):
         raise Skip(f"{change.label} refused the change ({response.status_code})",
                    needs=Prerequisite.TARGET_REFUSED)
     account.password = new_password
