@@ -64,6 +64,15 @@ def configure(database: Path) -> None:
         },
         SIMPLE_JWT={"AUTH_HEADER_TYPES": ("JWT", "Bearer")},
         SPECTACULAR_SETTINGS={"TITLE": "djoser target", "VERSION": "1.0.0"},
+        # djoser renders its mails from templates and links to the frontend's pages; the
+        # three URLs are the ones its docs' settings page gives.
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                    "APP_DIRS": True}],
+        DJOSER={
+            "PASSWORD_RESET_CONFIRM_URL": "#/password/reset/confirm/{uid}/{token}",
+            "USERNAME_RESET_CONFIRM_URL": "#/username/reset/confirm/{uid}/{token}",
+            "ACTIVATION_URL": "#/activate/{uid}/{token}",
+        },
     )
 
 
