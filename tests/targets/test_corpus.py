@@ -17,14 +17,7 @@ from dynaguard.scan.checks import registry
 from tests.targets.corpus import TARGETS, Comparison, compare, load, running, scan
 
 # Where the scanner falls short today, per target (measured; bench/corpus.py prints it).
-KNOWN_SHORT: dict[str, str] = {
-    "drf_djoser": (
-        "every expected flaw is found, but two findings the hand verdict calls false: "
-        "access.bfla takes GET /auth/users/ (a listing that shows an ordinary user only "
-        "themselves) for an administrative operation, and enumeration.forgot_response "
-        "sees the reset request answer 500 for an existing account (the target's mail "
-        "setup, or a real tell: not yet settled) and 204 for an unknown one"),
-}
+KNOWN_SHORT: dict[str, str] = {}
 
 
 

@@ -3,12 +3,15 @@
 A Django project reduced to one module: the settings ``startproject`` writes (its four
 password validators included), DRF with simplejwt's ``JWTAuthentication`` as the djoser
 docs configure it, djoser's URLs (``djoser.urls`` and ``djoser.urls.jwt``) under
-``/auth/``, and drf-spectacular's schema at ``/api/schema/`` as its docs show (the OpenAPI
-generator DRF's own docs point to). Changes: a SQLite file given on the command line, a
-random ``SECRET_KEY`` per process, the console mail backend (no SMTP server here), and
-``MD5PasswordHasher``, the fast hasher Django's testing docs suggest: the scanner cannot
-see the hash, and PBKDF2 with Django's 1 000 000 iterations would make each login cost
-a second on this machine. Served by uvicorn through Django's ASGI handler.
+``/auth/``, and drf-spectacular's schema at ``/api/schema/`` as its docs show (the
+OpenAPI generator DRF's own docs point to), and the frontend URLs djoser's settings
+require for its mails (it has no default for them: without ``PASSWORD_RESET_CONFIRM_URL``
+a reset request for an existing account fails with a 500). Changes: a SQLite file given
+on the command line, a random ``SECRET_KEY`` per process, the console mail backend (no
+SMTP server here), and ``MD5PasswordHasher``, the fast hasher Django's testing docs
+suggest: the scanner cannot see the hash, and PBKDF2 with Django's 1 000 000 iterations
+would make each login cost a second on this machine. Served by uvicorn through Django's
+ASGI handler.
 
     .venv-targets/bin/python tests/targets/drf_djoser/app.py --port P --data DIR
 """
@@ -64,6 +67,15 @@ def configure(database: Path) -> None:
         },
         SIMPLE_JWT={"AUTH_HEADER_TYPES": ("JWT", "Bearer")},
         SPECTACULAR_SETTINGS={"TITLE": "djoser target", "VERSION": "1.0.0"},
+        # djoser renders its mails from templates and links to the frontend's pages; the
+        # three URLs are the ones its docs' settings page gives.
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                    "APP_DIRS": True}],
+        DJOSER={
+            "PASSWORD_RESET_CONFIRM_URL": "#/password/reset/confirm/{uid}/{token}",
+            "USERNAME_RESET_CONFIRM_URL": "#/username/reset/confirm/{uid}/{token}",
+            "ACTIVATION_URL": "#/activate/{uid}/{token}",
+        },
     )
 
 

@@ -1,6 +1,9 @@
 """Broken function level authorization (BFLA, CWE-285, API5:2023): administrative
 operations that an ordinary account may call.
 
+A listing that shows an ordinary account only its own record, while another account
+exists, is scoped to the caller (as djoser's user listing is), not administrative access.
+
 Safety: reads (``GET`` without path parameters) are sent as they are. An operation that
 changes something is only ever aimed at one account, by id, and that account is a
 disposable one the scanner registered for the purpose; operations on anything else are
@@ -10,7 +13,10 @@ never sent. Both lists are bounded.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import quote
+
+import httpx
 
 from dynaguard.scan.accounts import Account
 from dynaguard.scan.checks.missing_auth import example_body
@@ -29,6 +35,7 @@ MAX_READS = 8
 MAX_WRITES = 4
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 ID_FIELDS = ("id", "user_id", "userId", "uuid", "sub", "_id")
+LIST_FIELDS = ("results", "items", "data", "users", "accounts", "members", "records")
 
 
 def granted_scopes(credential: Credential) -> set[str]:
@@ -87,9 +94,80 @@ def _judged(candidate: AdminOperation, confidence: Confidence) -> Confidence:
     return confidence if candidate.named_admin else Confidence.TENTATIVE
 
 
+def _listed(body: object) -> list[object] | None:
+    """The records of a listing: a JSON array, or the array of a paginated envelope."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for name in LIST_FIELDS:
+            value = body.get(name)
+            if isinstance(value, list):
+                return value
+    return None
+
+
+def _record_id(record: dict[str, object]) -> str | None:
+    for name in ID_FIELDS:
+        value = record.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return None
+
+
+@dataclass(frozen=True)
+class _Caller:
+    """The ordinary account's own record: its id and what the identity endpoint answers."""
+
+    id: str | None
+    me: dict[str, object] | None
+
+    def owns(self, record: object) -> bool:
+        if not isinstance(record, dict):
+            return False
+        if self.me is not None and record == self.me:
+            return True
+        return self.id is not None and _record_id(record) == self.id
+
+
+async def _caller(ctx: CheckContext, credential: Credential) -> _Caller:
+    me = ctx.profile.endpoint("me")
+    body = None
+    if me is not None:
+        response = await ctx.http.request(me.method, me.path, headers=credential.headers())
+        body = json_or_none(response) if response.is_success else None
+    return _Caller(await account_id(ctx, credential), body if isinstance(body, dict) else None)
+
+
+def _only_own(answer: httpx.Response, caller: _Caller) -> bool:
+    """The listing answered records, every one of them the caller's own."""
+    records = _listed(json_or_none(answer))
+    return records is not None and bool(records) and all(caller.owns(r) for r in records)
+
+
+class _Victim:
+    """The one disposable account the check registers, made when first needed."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self._ctx = ctx
+        self._account: Account | None = None
+        self._tried = False
+
+    async def get(self) -> Account | None:
+        if not self._tried:
+            self._tried = True
+            try:
+                self._account = await self._ctx.accounts.disposable()
+            except Skip:
+                self._account = None
+        return self._account
+
+
 async def _reads(ctx: CheckContext, reads: list[AdminOperation], credential: Credential,
-                 confidence: Confidence) -> tuple[int, list[Finding]]:
-    tried, findings = 0, []
+                 confidence: Confidence, victim: _Victim) -> tuple[int, int, list[Finding]]:
+    """Each read with the ordinary account; a listing that shows it only its own record
+    (read again once another account surely exists) is a scoped listing, not a finding."""
+    tried, own_only, findings = 0, 0, []
+    caller: _Caller | None = None
     for candidate in reads:
         op = candidate.op
         anonymous = await ctx.http.request("GET", op.path)
@@ -97,24 +175,31 @@ async def _reads(ctx: CheckContext, reads: list[AdminOperation], credential: Cre
             continue  # open to anyone: missing authentication, not a question of roles
         answer = await ctx.http.request("GET", op.path, headers=credential.headers())
         tried += 1
-        if answer.is_success:
-            findings.append(ctx.finding(op.label, {
+        if not answer.is_success:
+            continue
+        caller = caller or await _caller(ctx, credential)
+        if _only_own(answer, caller):
+            await victim.get()
+            answer = await ctx.http.request("GET", op.path, headers=credential.headers())
+            if not answer.is_success or _only_own(answer, caller):
+                own_only += 1
+                continue
+        findings.append(ctx.finding(op.label, {
                 "why_admin": list(candidate.reasons), "caller": "ordinary account",
                 "status": answer.status_code, "anonymous_status": anonymous.status_code,
                 "body_bytes": len(answer.content)}, confidence=_judged(candidate, confidence)))
-    return tried, findings
+    return tried, own_only, findings
 
 
 async def _writes(ctx: CheckContext, writes: list[AdminOperation], credential: Credential,
-                  confidence: Confidence) -> tuple[int, list[Finding]]:
+                  confidence: Confidence, victim: _Victim) -> tuple[int, list[Finding]]:
     """Every write aimed at one disposable scanner account (deletions last)."""
     if not writes:
         return 0, []
-    try:
-        victim = await ctx.accounts.disposable()
-    except Skip:
+    account = await victim.get()
+    if account is None:
         return 0, []
-    target = await account_id(ctx, await ctx.accounts.session(victim))
+    target = await account_id(ctx, await ctx.accounts.session(account))
     if target is None:
         return 0, []
     tried, findings = 0, []
@@ -150,8 +235,11 @@ async def bfla(ctx: CheckContext) -> Outcome:
                    needs=Prerequisite.UNSPECIFIED if candidates
                    else Prerequisite.NOT_APPLICABLE)
     _, credential, confidence = await _ordinary(ctx)
-    read_count, findings = await _reads(ctx, reads[:MAX_READS], credential, confidence)
-    write_count, more = await _writes(ctx, writes[:MAX_WRITES], credential, confidence)
+    victim = _Victim(ctx)
+    read_count, own_only, findings = await _reads(ctx, reads[:MAX_READS], credential,
+                                                  confidence, victim)
+    write_count, more = await _writes(ctx, writes[:MAX_WRITES], credential, confidence,
+                                      victim)
     findings += more
     tried = read_count + write_count
     if not tried:
@@ -161,4 +249,6 @@ async def bfla(ctx: CheckContext) -> Outcome:
     if findings:
         return failed(f"{len(findings)} of {tried} administrative operation(s) obeyed an "
                       "ordinary account", *findings)
-    return passed(f"{tried} administrative operation(s) refused an ordinary account")
+    scoped = (f", {own_only} listing(s) showed it only its own record" if own_only else "")
+    return passed(f"{tried - own_only} administrative operation(s) refused an ordinary "
+                  f"account{scoped}")
