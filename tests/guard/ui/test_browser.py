@@ -234,7 +234,8 @@ def test_keyboard_only_at_360_px(chromium: Browser, ui_server: UiServer,
     for label, value in (("Email address", email), ("Password", TEST_PASSWORD),
                          ("Repeat the password", TEST_PASSWORD)):
         page.get_by_label(label, exact=True).fill(value)
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # the registration's answer, before the mailed link
+        page.keyboard.press("Enter")
     page.goto(ui_server.mailed_link(email, "/auth/pages/verify-email"))
     page.get_by_role("button", name="Confirm my email").focus()
     page.keyboard.press("Enter")
