@@ -11,6 +11,7 @@ proven to come from the damage and nothing else.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -75,27 +76,53 @@ CLAIM_DAMAGE: dict[str, Damage] = {
     "extra attribute": put("verified", {"BOOL": True}),
 }
 
+def gate(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Damage:
+    """Damage the session's gate: the JSON state that a request reads alone."""
+    def damage(item: Item) -> Item:
+        return {**item, "gate": {"S": json.dumps(change(json.loads(item["gate"]["S"])))}}
+    return damage
+
+
+def account_copy(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Damage:
+    return gate(lambda state: {**state, "account": change(state["account"])})
+
+
+# What a request reads: each damage must refuse the very next request.
+GATE_DAMAGE: dict[str, Damage] = {
+    "gate missing on a live session": drop("gate"),
+    "gate not JSON": put("gate", {"S": "{not json"}),
+    "gate a map": put("gate", {"M": {"id": {"S": "x"}}}),
+    "gate a number": put("gate", {"N": "1"}),
+    "account missing": gate(lambda state: {k: v for k, v in state.items() if k != "account"}),
+    "account a string": gate(lambda state: {**state, "account": "{}"}),
+    "account without email_verified": account_copy(
+        lambda acct: {k: v for k, v in acct.items() if k != "email_verified"}),
+    "account scopes a string": account_copy(lambda acct: {**acct, "scopes": "admin"}),
+    "account with an extra is_admin": account_copy(lambda acct: {**acct, "is_admin": True}),
+    "email_verified stored as the string true": account_copy(
+        lambda acct: {**acct, "email_verified": "true"}),
+    "credentials_version a string": account_copy(
+        lambda acct: {**acct, "credentials_version": "0"}),
+    "credentials_version a fraction": account_copy(
+        lambda acct: {**acct, "credentials_version": 0.5}),
+    "user_id missing": gate(lambda state: {k: v for k, v in state.items() if k != "user_id"}),
+    "user_id of another account": gate(lambda state: {**state, "user_id": "someone-else"}),
+    "scopes a string": gate(lambda state: {**state, "scopes": "notes:read"}),
+    "amr a string": gate(lambda state: {**state, "amr": "pwd otp"}),
+    "expires_at a string": gate(lambda state: {**state, "expires_at": "9999999999"}),
+    "extra attribute revoked=false": gate(lambda state: {**state, "revoked": False}),
+}
+
+# Outside the gate: never read by a request, so it cannot sway one; the whole item is
+# read by a refresh, which refuses it and ends the session, and the request after fails.
 SESSION_DAMAGE: dict[str, Damage] = {
     "revoked missing": drop("revoked"),
-    "account missing": drop("account"),
-    "account a string": put("account", {"S": "{}"}),
-    "account without email_verified": lambda item: {**item, "account": {"M": {
-        k: v for k, v in item["account"]["M"].items() if k != "email_verified"}}},
-    "account scopes a string": lambda item: {**item, "account": {"M": {
-        **item["account"]["M"], "scopes": {"S": "admin"}}}},
-    "account with an extra is_admin": lambda item: {**item, "account": {"M": {
-        **item["account"]["M"], "is_admin": {"BOOL": True}}}},
     "revoked stored as the string false": put("revoked", {"S": "false"}),
-    "credentials_version a string": lambda item: {**item, "account": {"M": {
-        **item["account"]["M"], "credentials_version": {"S": "0"}}}},
+    "revoked yet with a gate": put("revoked", {"BOOL": True}),
     "user_id missing": drop("user_id"),
-    "scopes a string": put("scopes", {"S": "notes:read"}),
-    "amr a string": put("amr", {"S": "pwd otp"}),
-    "expires_at a string": put("expires_at", {"S": "9999999999"}),
-    # The request's check reads a projection of the session: an attribute outside it is
-    # never read and so cannot sway a decision; one inside the account copy is refused.
-    "extra attribute in the account copy": lambda item: {**item, "account": {"M": {
-        **item["account"]["M"], "mfa": {"BOOL": True}}}},
+    "id of another session": put("id", {"S": "another"}),
+    "expires_at not the gate's": put("expires_at", {"N": "9999999999"}),
+    "extra attribute account": put("account", {"M": {"is_admin": {"BOOL": True}}}),
 }
 
 REFRESH_DAMAGE: dict[str, Damage] = {
@@ -199,14 +226,26 @@ async def test_corrupt_email_claim_never_authenticates(shared_harness: Harness, 
     await account.restore_and_prove_it_works("claim")
 
 
-@pytest.mark.parametrize("case", SESSION_DAMAGE)
-async def test_corrupt_session_item_ends_its_tokens(shared_harness: Harness, case: str) -> None:
-    """A damaged session item: its access and refresh tokens answer the generic 401."""
+@pytest.mark.parametrize("case", GATE_DAMAGE)
+async def test_corrupt_session_gate_ends_its_tokens(shared_harness: Harness, case: str) -> None:
+    """A damaged gate: its access and refresh tokens answer the generic 401 at once."""
     account = await open_account(shared_harness)
-    await put_raw(shared_harness, SESSION_DAMAGE[case](account.items["session"]))
+    await put_raw(shared_harness, GATE_DAMAGE[case](account.items["session"]))
     await account.token_checks()
     assert_generic_401(await shared_harness.client.post("/auth/logout",
                                                         headers=bearer(account.access)))
+    await account.restore_and_prove_it_works("session")
+
+
+@pytest.mark.parametrize("case", SESSION_DAMAGE)
+async def test_corrupt_session_item_ends_its_session(shared_harness: Harness, case: str) -> None:
+    """A session item damaged outside its gate: the refresh refuses it and ends the
+    session, so the access token fails from then on."""
+    account = await open_account(shared_harness)
+    await put_raw(shared_harness, SESSION_DAMAGE[case](account.items["session"]))
+    c = shared_harness.client
+    assert_generic_401(await c.post("/auth/refresh", json={"refresh_token": account.refresh}))
+    assert_generic_401(await c.get("/auth/me", headers=bearer(account.access)))
     await account.restore_and_prove_it_works("session")
 
 

@@ -6,7 +6,9 @@ that decides authentication must treat an item whose ``expires_at`` has passed a
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -32,7 +34,17 @@ async def test_item_past_its_ttl_no_longer_authenticates(
     key = {"user": (user.pk, user.sk), "session": (f"USER#{user.id}", f"SESSION#{sid}"),
            "refresh": (f"REFRESH#{hash_token(refresh)}", "REFRESH")}[kind]
     original = await get_raw(h, *key)
-    await put_raw(h, {**original, "expires_at": {"N": str(int(time.time()) - 5)}})
+
+    def expiring_at(when: int) -> dict[str, Any]:
+        """The item with its TTL at ``when`` (a session's gate carries a copy of it)."""
+        item = {**original, "expires_at": {"N": str(when)}}
+        if kind == "session":
+            gate = json.loads(original["gate"]["S"])
+            item["gate"] = {"S": json.dumps({**gate, "expires_at": when},
+                                            separators=(",", ":"))}
+        return item
+
+    await put_raw(h, expiring_at(int(time.time()) - 5))
 
     r = await h.client.post("/auth/refresh", json={"refresh_token": refresh})
     assert_generic_401(r)
@@ -43,7 +55,7 @@ async def test_item_past_its_ttl_no_longer_authenticates(
                                                      "password": TEST_PASSWORD})
         assert_generic_401(r)
 
-    await put_raw(h, {**original, "expires_at": {"N": str(int(time.time()) + 3600)}})
+    await put_raw(h, expiring_at(int(time.time()) + 3600))
     if kind == "user":
         pair = await h.login(user.email)
         access, refresh = str(pair["access_token"]), str(pair["refresh_token"])

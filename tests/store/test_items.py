@@ -17,9 +17,11 @@ from dynaguard.store.items import (
     OneTimeTokenItem,
     RefreshItem,
     SessionItem,
+    SessionState,
     StoredItem,
     UserItem,
     corrupt_item_count,
+    parse_gate,
     parse_item,
 )
 
@@ -31,12 +33,12 @@ SAMPLES: list[StoredItem] = [
              email_verified=False, scopes=["notes:read"], credentials_version=3,
              mfa_enabled=False, created_at=1_700_000_000),
     EmailClaimItem(pk="EMAIL#a@example.com", sk="CLAIM", user_id="u1"),
-    SessionItem(pk="USER#u1", sk="SESSION#s1", id="s1", user_id="u1", scopes=[], amr=["pwd"],
-                revoked=False, created_at=1, last_used_at=2, expires_at=3, user_agent="ua",
-                address="127.0.0.1",
-                account=AccountState(id="u1", email="a@example.com", email_verified=True,
-                                     scopes=["notes:read"], mfa_enabled=False,
-                                     credentials_version=0, created_at=1)),
+    SessionItem.open(
+        SessionState(id="s1", user_id="u1", scopes=[], amr=["pwd"], expires_at=3,
+                     account=AccountState(id="u1", email="a@example.com", email_verified=True,
+                                          scopes=["notes:read"], mfa_enabled=False,
+                                          credentials_version=0, created_at=1)),
+        created_at=1, user_agent="ua", address="127.0.0.1"),
     RefreshItem(pk="REFRESH#h", sk="REFRESH", session_id="s1", user_id="u1", used=True,
                 created_at=1, expires_at=2),
     OneTimeTokenItem(pk="TOKEN#h", sk="TOKEN", purpose="verify-email", user_id="u1",
@@ -108,3 +110,52 @@ def test_corrupt_item_log_names_fields_never_values(capsys: pytest.CaptureFixtur
     assert "enabled" in logged
     for value in ("definitely-not-a-bool", "314159", "a@example.com", "u1"):
         assert value not in logged
+
+
+SESSION = next(item for item in SAMPLES if isinstance(item, SessionItem))
+
+
+@pytest.mark.parametrize(("change", "value"), [
+    ("revoked", {"BOOL": True}),  # revoked, yet with a gate
+    ("gate", {"S": SESSION.gate.replace('"s1"', '"s2"') if SESSION.gate else ""}),
+    ("gate", {"S": SESSION.gate.replace('"u1"', '"u2"') if SESSION.gate else ""}),
+    ("gate", {"S": SESSION.gate.replace('"expires_at":3', '"expires_at":4')
+              if SESSION.gate else ""}),
+    ("gate", {"S": "{}"}),
+    ("gate", {"N": "1"}),
+])
+def test_a_session_gate_must_name_its_session(change: str, value: Any) -> None:
+    """The gate is present exactly while the session is live, and names that session."""
+    raw = encode_item(SESSION.model_dump())
+    raw[change] = value
+    with pytest.raises(CorruptItem):
+        parse_item(SessionItem, raw)
+
+
+def test_a_live_session_without_its_gate_is_corrupt() -> None:
+    raw = encode_item(SESSION.model_dump())
+    del raw["gate"]
+    with pytest.raises(CorruptItem):
+        parse_item(SessionItem, raw)
+    revoked = parse_item(SessionItem, {**raw, "revoked": {"BOOL": True}})
+    assert revoked.state() is None
+    assert revoked.scopes == []
+
+
+@pytest.mark.parametrize("gate", [
+    {"S": "not json"}, {"S": '{"id": "s1"}'}, {"N": "1"}, {"L": []},
+    {"S": (SESSION.gate or "").replace('"email_verified":true', '"email_verified":"true"')},
+    {"S": (SESSION.gate or "").replace('"amr":["pwd"]', '"amr":["pwd"],"admin":true')},
+])
+def test_a_damaged_gate_read_alone_is_corrupt(gate: Any) -> None:
+    """What a request reads by projection is validated as strictly as the whole item."""
+    before = corrupt_item_count()
+    with pytest.raises(CorruptItem):
+        parse_gate({"gate": gate})
+    assert corrupt_item_count() == before + 1
+
+
+def test_the_gate_read_alone_is_the_sessions_state() -> None:
+    assert SESSION.gate is not None
+    assert parse_gate({"gate": {"S": SESSION.gate}}) == SESSION.state()
+    assert parse_gate({}) is None

@@ -1,11 +1,13 @@
 """Every session carries a true copy of its account: why one read per request is enough.
 
 Security-sensitive (CWE-613, CWE-285). An authenticated request reads one item, its
-session (``SessionRepository.state``: a consistent ``GetItem`` of seven attributes), and
-decides from it alone. The session carries a copy (``account``, an ``AccountState``) of
-what authorisation needs from the user item: id, email, email_verified, scopes,
-mfa_enabled and the credentials version; a live session exists only for an enabled
-account. For that single read to be as strict as reading the user item too:
+session's *gate* (``SessionRepository.state``: a consistent ``GetItem`` projected to that
+one string attribute, a :class:`~dynaguard.store.items.SessionState` as JSON), and decides
+from it alone. The gate carries the session's scopes and factors and a copy (``account``,
+an ``AccountState``) of what authorisation needs from the user item: id, email,
+email_verified, scopes, mfa_enabled and the credentials version. A revoked session has no
+gate, and a live session exists only for an enabled account. For that single read to be
+as strict as reading the user item too:
 
 **Invariant.** When a change to an account (disable, credentials version bump, password
 change or reset, scope grant or removal, MFA on or off, email change or verification) is
@@ -45,7 +47,9 @@ and condition checks on one item (transactions are serialisable), so for a sessi
   C, so s is born true; otherwise nothing is written and the login starts over with a
   fresh read of the account or fails.
 - A rewrite cannot bring back an older state: each is conditional on the user item
-  being equal to what it writes at the moment it commits. A revocation is never undone.
+  being equal to what it writes at the moment it commits. A revocation is never undone:
+  it removes the gate, and every later write of a gate is conditional on one being there
+  (a rewrite) or on it being exactly the state read (a refresh, a password change).
 - A refresh racing P: ordered before P's write to s, it issued an access token whose
   every use is checked against s, which P then revokes or corrects (a token's scopes count
   only while s still holds them); ordered after, its condition on s's copy fails and no
@@ -69,9 +73,7 @@ from botocore.exceptions import ClientError
 
 from dynaguard.errors import CorruptItem, StoreUnavailable
 from dynaguard.store.client import Dynamo, cancellation_codes
-from dynaguard.store.codec import encode_item
-from dynaguard.store.items import AccountState, SessionItem, UserItem
-from dynaguard.store.schema import session_key
+from dynaguard.store.items import AccountState, SessionItem, SessionState, UserItem
 from dynaguard.store.sessions import SessionRepository
 from dynaguard.store.users import UserRepository
 
@@ -85,9 +87,9 @@ class _AccountMoved(Exception):
     """The user item changed while a push was bringing sessions up to date."""
 
 
-def _ends(session: SessionItem, user: UserItem | None) -> bool:
+def _ends(state: SessionState, user: UserItem | None) -> bool:
     return (user is None or user.expired() or not user.enabled or not user.email_verified
-            or session.account.credentials_version != user.credentials_version)
+            or state.account.credentials_version != user.credentials_version)
 
 
 class AccountSync:
@@ -127,30 +129,27 @@ class AccountSync:
                 raise _AccountMoved
 
     async def _settle_one(self, session: SessionItem, user: UserItem | None) -> None:
-        if _ends(session, user):
+        state = session.state()
+        if state is None:
+            return  # revoked already
+        if _ends(state, user):
             await self.sessions.revoke(session.user_id, session.id)
-        elif user is not None and session.account != user.account_state():
-            await self._rewrite(session, user.account_state())
+        elif user is not None and state.account != user.account_state():
+            await self._rewrite(session, state, user.account_state())
 
-    async def _rewrite(self, session: SessionItem, account: AccountState) -> None:
-        scopes = [s for s in session.scopes if s in account.scopes]
+    async def _rewrite(self, session: SessionItem, state: SessionState,
+                       account: AccountState) -> None:
+        scopes = [s for s in state.scopes if s in account.scopes]
+        corrected = state.model_copy(update={"account": account, "scopes": scopes})
         try:
             await self.db.call(self.db.client.transact_write_items, TransactItems=[
                 self.users.unchanged_check(account),
-                {"Update": {
-                    "TableName": self.db.table, "Key": session_key(session.user_id, session.id),
-                    "UpdateExpression": "SET #ac = :ac, scopes = :sc",
-                    "ConditionExpression": "attribute_exists(pk)",
-                    "ExpressionAttributeNames": {"#ac": "account"},
-                    "ExpressionAttributeValues": {
-                        ":ac": {"M": encode_item(account.model_dump())},
-                        ":sc": {"L": [{"S": s} for s in scopes]}},
-                }},
+                self.sessions.rewrite(session, corrected),
             ])
         except ClientError as error:
             codes = cancellation_codes(error)
             if codes[:1] in (["ConditionalCheckFailed"], ["TransactionConflict"]):
                 raise _AccountMoved from None
             if codes[1:2] == ["ConditionalCheckFailed"]:
-                return  # the session is gone (deleted by its TTL): nothing to correct
+                return  # revoked, or gone by its TTL, meanwhile: nothing to correct
             raise

@@ -14,7 +14,14 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from dynaguard.errors import CorruptItem
 from dynaguard.store.codec import decode_item
@@ -40,6 +47,7 @@ __all__ = [
     "TotpItem",
     "UserItem",
     "corrupt_item_count",
+    "parse_gate",
     "parse_item",
 ]
 
@@ -119,7 +127,12 @@ class EmailClaimItem(StoredItem):
 
 
 class SessionState(BaseModel):
-    """The part of a session that decides a request: read alone, by a projection."""
+    """What decides a request: a live session's *gate*, stored as one compact JSON string.
+
+    The only attribute an authenticated request reads (see ``store.account_sync``): one
+    string is the cheapest value for DynamoDB to return and for us to parse. A revoked
+    session has no gate. Written only by :meth:`gate`, so equal states are equal strings,
+    which lets a condition compare a whole state at once."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -127,7 +140,6 @@ class SessionState(BaseModel):
     user_id: str
     scopes: list[str]
     amr: list[str]
-    revoked: bool
     expires_at: int | None = None
     account: AccountState
 
@@ -138,35 +150,59 @@ class SessionState(BaseModel):
         """The one rule deciding whether this session still authenticates ``user_id``."""
         return (
             self.id == sid and self.user_id == user_id and self.account.id == user_id
-            and not self.revoked and not self.expired() and self.account.email_verified
+            and not self.expired() and self.account.email_verified
         )
+
+    def gate(self) -> str:
+        """The stored form: canonical (fields in order, no spaces)."""
+        return self.model_dump_json()
 
 
 class SessionItem(StoredItem):
     """One login, stored in its user's partition so that every session of an account can
-    be listed with a consistent read (which a GSI cannot give)."""
+    be listed with a consistent read (which a GSI cannot give). Its decision state is the
+    ``gate`` (a :class:`SessionState` as JSON), present exactly while it is not revoked."""
 
     id: str
     user_id: str
-    scopes: list[str]
-    amr: list[str]
     revoked: bool
     created_at: int
     last_used_at: int
     user_agent: str
     address: str
-    account: AccountState
+    gate: str | None = None
+    _state: SessionState | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _key_names_this_session(self) -> SessionItem:
+    def _gate_names_this_session(self) -> SessionItem:
         if (self.pk, self.sk) != (f"USER#{self.user_id}", f"SESSION#{self.id}"):
             raise ValueError("the key does not match the id")
+        if self.revoked != (self.gate is None):
+            raise ValueError("a session has a gate exactly while it is not revoked")
+        if self.gate is not None:
+            state = SessionState.model_validate_json(self.gate)
+            if (state.id, state.user_id, state.expires_at) != (
+                    self.id, self.user_id, self.expires_at):
+                raise ValueError("the gate does not name this session")
+            self._state = state
         return self
 
-    def state(self) -> SessionState:
-        return SessionState(id=self.id, user_id=self.user_id, scopes=self.scopes, amr=self.amr,
-                            revoked=self.revoked, expires_at=self.expires_at,
-                            account=self.account)
+    @classmethod
+    def open(cls, state: SessionState, *, created_at: int, user_agent: str,
+             address: str) -> SessionItem:
+        """A new, live session item for ``state``."""
+        return cls(pk=f"USER#{state.user_id}", sk=f"SESSION#{state.id}", id=state.id,
+                   user_id=state.user_id, revoked=False, created_at=created_at,
+                   last_used_at=created_at, expires_at=state.expires_at,
+                   user_agent=user_agent, address=address, gate=state.gate())
+
+    def state(self) -> SessionState | None:
+        """The decision state, or None for a revoked session."""
+        return self._state
+
+    @property
+    def scopes(self) -> list[str]:
+        return list(self._state.scopes) if self._state is not None else []
 
 
 class RefreshItem(StoredItem):
@@ -309,3 +345,20 @@ def parse_item(model: type[M], item: Mapping[str, Any]) -> M:
             fields=sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]}),
         )
         raise CorruptItem from None
+
+
+def parse_gate(item: Mapping[str, Any]) -> SessionState | None:
+    """The gate of a session item read by projection: None when it is absent (the session
+    was revoked); :class:`CorruptItem` when it is not a valid state."""
+    raw = item.get("gate")
+    if raw is None:
+        return None
+    text = raw.get("S") if isinstance(raw, dict) else None
+    try:
+        if isinstance(text, str):
+            return SessionState.model_validate_json(text)
+    except ValidationError:
+        pass
+    _corrupt["count"] += 1
+    log.error("corrupt_item", model="SessionState", pk="USER", fields=["gate"])
+    raise CorruptItem

@@ -29,6 +29,7 @@ from dynaguard.store.items import (
     SessionItem,
     SessionState,
     UserItem,
+    parse_gate,
     parse_item,
 )
 from dynaguard.store.schema import refresh_key, session_key, user_key
@@ -36,10 +37,8 @@ from dynaguard.store.users import UserRepository
 
 __all__ = ["AccountChanged", "RefreshRace", "SessionRepository"]
 
-# The attributes a request's check reads (``SessionState``), by name: some are reserved words.
-_STATE_NAMES = {"#i": "id", "#u": "user_id", "#sc": "scopes", "#amr": "amr",
-                "#rv": "revoked", "#ex": "expires_at", "#ac": "account"}
-_STATE_PROJECTION = ", ".join(_STATE_NAMES)
+# The one attribute a request's check reads: the session's gate (a ``SessionState``).
+_GATE = {"#g": "gate"}
 PAGE_SIZE = 100
 
 
@@ -66,13 +65,11 @@ class SessionRepository:
         user_agent: str, address: str,
     ) -> SessionItem:
         now = int(time.time())
-        sid = uuid.uuid4().hex
-        return SessionItem(
-            pk=f"USER#{user.id}", sk=f"SESSION#{sid}", id=sid, user_id=user.id,
-            scopes=list(scopes), amr=list(amr), revoked=False, created_at=now,
-            last_used_at=now, expires_at=now + absolute_ttl, user_agent=user_agent[:256],
-            address=address[:64], account=user.account_state(),
-        )
+        state = SessionState(id=uuid.uuid4().hex, user_id=user.id, scopes=list(scopes),
+                             amr=list(amr), expires_at=now + absolute_ttl,
+                             account=user.account_state())
+        return SessionItem.open(state, created_at=now, user_agent=user_agent[:256],
+                                address=address[:64])
 
     def _refresh_put(
         self, session: SessionState, token_hash: str, idle_ttl: int
@@ -92,12 +89,15 @@ class SessionRepository:
     ) -> None:
         """Store a new session with its first refresh token (and ``extra`` writes), atomically,
         only while the account is still as the session's copy says; else AccountChanged."""
+        state = session.state()
+        if state is None:
+            raise ValueError("a revoked session cannot be created")
         try:
             await self.db.call(self.db.client.transact_write_items, TransactItems=[
-                self.users.unchanged_check(session.account),
+                self.users.unchanged_check(state.account),
                 {"Put": {"TableName": self.db.table, "Item": encode_item(session.model_dump()),
                          "ConditionExpression": "attribute_not_exists(pk)"}},
-                self._refresh_put(session.state(), refresh_hash, idle_ttl),
+                self._refresh_put(state, refresh_hash, idle_ttl),
                 *extra,
             ])
         except ClientError as error:
@@ -114,13 +114,13 @@ class SessionRepository:
         return parse_item(SessionItem, found["Item"]) if "Item" in found else None
 
     async def state(self, user_id: str, sid: str) -> SessionState | None:
-        """What the per-request check needs: one consistent read of one item, projected."""
+        """What the per-request check needs: one consistent read of one attribute of one
+        item, the gate; None when the session is gone or revoked."""
         found = await self.db.call(
             self.db.client.get_item, TableName=self.db.table, Key=session_key(user_id, sid),
-            ConsistentRead=True, ProjectionExpression=_STATE_PROJECTION,
-            ExpressionAttributeNames=_STATE_NAMES,
+            ConsistentRead=True, ProjectionExpression="#g", ExpressionAttributeNames=_GATE,
         )
-        return parse_item(SessionState, found["Item"]) if "Item" in found else None
+        return parse_gate(found["Item"]) if "Item" in found else None
 
     async def get_with_user(
         self, user_id: str, sid: str
@@ -167,12 +167,10 @@ class SessionRepository:
                 {"Update": {
                     "TableName": self.db.table, "Key": session_key(session.user_id, session.id),
                     "UpdateExpression": "SET last_used_at = :now",
-                    "ConditionExpression": (
-                        "attribute_exists(pk) AND revoked = :f AND #ac = :ac"),
-                    "ExpressionAttributeNames": {"#ac": "account"},
+                    "ConditionExpression": "#g = :g",
+                    "ExpressionAttributeNames": _GATE,
                     "ExpressionAttributeValues": {
-                        ":now": {"N": str(now)}, ":f": {"BOOL": False},
-                        ":ac": {"M": encode_item(session.account.model_dump())}},
+                        ":now": {"N": str(now)}, ":g": {"S": session.gate()}},
                 }},
                 self.users.unchanged_check(session.account),
                 self._refresh_put(session, new_hash, idle_ttl),
@@ -192,8 +190,8 @@ class SessionRepository:
         try:
             await self.db.call(
                 self.db.client.update_item, TableName=self.db.table,
-                Key=session_key(user_id, sid), UpdateExpression="SET revoked = :t",
-                ConditionExpression="attribute_exists(pk)",
+                Key=session_key(user_id, sid), UpdateExpression="SET revoked = :t REMOVE #g",
+                ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=_GATE,
                 ExpressionAttributeValues={":t": {"BOOL": True}},
             )
         except ClientError as error:
@@ -237,13 +235,30 @@ class SessionRepository:
         self, session: SessionState, old_version: int, new_version: int
     ) -> dict[str, object]:
         """Transaction item moving one live session to the user's next credentials version,
-        so it survives the bump that ends every other session."""
+        so it survives the bump that ends every other session; only while its gate is
+        still ``session`` at ``old_version``."""
+        if session.account.credentials_version != old_version:
+            raise ValueError("the session is not at the version being left")
+        moved = session.model_copy(update={"account": session.account.model_copy(
+            update={"credentials_version": new_version})})
         return {"Update": {
             "TableName": self.db.table, "Key": session_key(session.user_id, session.id),
-            "UpdateExpression": "SET #ac.#cv = :new",
-            "ConditionExpression": "revoked = :f AND #ac.#cv = :old AND user_id = :u",
-            "ExpressionAttributeNames": {"#ac": "account", "#cv": "credentials_version"},
+            "UpdateExpression": "SET #g = :new",
+            "ConditionExpression": "#g = :old",
+            "ExpressionAttributeNames": _GATE,
             "ExpressionAttributeValues": {
-                ":new": {"N": str(new_version)}, ":old": {"N": str(old_version)},
-                ":f": {"BOOL": False}, ":u": {"S": session.user_id}},
+                ":new": {"S": moved.gate()}, ":old": {"S": session.gate()}},
+        }}
+
+    def rewrite(self, session: SessionItem, state: SessionState) -> dict[str, object]:
+        """Transaction item replacing a live session's gate with ``state`` (same session);
+        fails when the session was revoked meanwhile."""
+        if (state.id, state.user_id) != (session.id, session.user_id):
+            raise ValueError("the state is another session's")
+        return {"Update": {
+            "TableName": self.db.table, "Key": session_key(session.user_id, session.id),
+            "UpdateExpression": "SET #g = :g",
+            "ConditionExpression": "attribute_exists(#g)",
+            "ExpressionAttributeNames": _GATE,
+            "ExpressionAttributeValues": {":g": {"S": state.gate()}},
         }}

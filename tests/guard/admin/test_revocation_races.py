@@ -74,8 +74,10 @@ async def test_scope_removal_racing_a_login_elsewhere_never_grants_the_scope(
         assert await remove_scope(other.svc, user.id, "notes:write", actor="test")
         session, pair = await start_session(harness.svc, read_before, CLIENT, scopes=None,
                                             amr=["pwd"])
-        assert session.scopes == ["notes:read"]
-        assert session.account.scopes == ["notes:read"]
+        state = session.state()
+        assert state is not None
+        assert state.scopes == ["notes:read"]
+        assert state.account.scopes == ["notes:read"]
         headers = bearer(pair.access_token)
         for h in (harness, other):
             r = await h.client.post("/notes", headers=headers, json={"text": "x"})
@@ -126,9 +128,11 @@ async def test_disable_racing_a_refresh_elsewhere(harness: Harness, make_user: M
             assert (await h.client.post("/auth/refresh", json={
                 "refresh_token": fresh["refresh_token"]})).status_code == 401
         # Read before the change, written after it: refused by the session's condition.
+        stale = read_before.state()
+        assert stale is not None
         with pytest.raises(AccountChanged):
             await harness.svc.sessions.rotate(
-                read_before.state(), hash_token(fresh["refresh_token"]), "new", 60)
+                stale, hash_token(fresh["refresh_token"]), "new", 60)
 
 
 async def test_a_change_not_yet_pushed_cannot_be_outlived_by_a_refresh(
@@ -141,9 +145,11 @@ async def test_a_change_not_yet_pushed_cannot_be_outlived_by_a_refresh(
     session = await harness.svc.sessions.get(user.id, pair_sid(pair))
     assert session is not None
     await harness.svc.users.set_enabled(user.id, False)  # written, not pushed
+    state = session.state()
+    assert state is not None
     with pytest.raises(AccountChanged):
         await harness.svc.sessions.rotate(
-            session.state(), hash_token(str(pair["refresh_token"])), "h2", 60)
+            state, hash_token(str(pair["refresh_token"])), "h2", 60)
     r = await harness.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert r.status_code == 401
     # The refresh finished the push: the access token is refused too.
@@ -172,8 +178,9 @@ async def test_a_push_pages_through_many_sessions(
     assert all(s is not None and s.scopes == ["notes:read"]
                and s.account.scopes == ["notes:read"] for s in states)
     await disable_user(svc, user.id, actor="test")
-    states = [await svc.sessions.state(user.id, sid) for sid in sids]
-    assert all(s is not None and s.revoked for s in states)
+    assert [await svc.sessions.state(user.id, sid) for sid in sids] == [None] * count
+    items = [await svc.sessions.get(user.id, sid) for sid in sids]
+    assert all(item is not None and item.revoked and item.gate is None for item in items)
 
 
 async def test_concurrent_changes_on_two_instances_converge(
