@@ -39,7 +39,7 @@ from dynaguard.guard.tokens import TokenService
 from dynaguard.guard.ui.router import build_ui_router
 from dynaguard.guard.ui.visit import UI
 from dynaguard.settings import Settings
-from dynaguard.store.client import ClientLimits, Dynamo, open_client
+from dynaguard.store.client import ClientLimits, open_store
 from dynaguard.store.keys import KeyRepository
 from dynaguard.store.schema import ensure_table
 from dynaguard.store.users import UserRepository
@@ -118,9 +118,8 @@ class Guard:
             elif endpoint == "aws":
                 endpoint = None
             limits = ClientLimits.from_settings(self.settings)
-            client = await stack.enter_async_context(
-                open_client(endpoint, self.settings.region, limits))
-            db = Dynamo(client, self.settings.table, limits)
+            db = await stack.enter_async_context(
+                open_store(endpoint, self.settings.region, self.settings.table, limits))
             await ensure_table(db)
             kek, kek_path = load_kek(self.settings)
             self.kek_path = str(kek_path) if kek_path else None

@@ -26,16 +26,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from aiobotocore.config import AioConfig
+from aiobotocore.credentials import AioCredentials
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dynaguard.errors import StoreUnavailable
+from dynaguard.store.gate_reader import GateReader, open_gate_reader
 from dynaguard.store.retries import install_retry_policy
 
 if TYPE_CHECKING:
@@ -43,7 +45,8 @@ if TYPE_CHECKING:
 
     from dynaguard.settings import Settings
 
-__all__ = ["UNAVAILABLE_CODES", "ClientLimits", "Dynamo", "error_code", "open_client"]
+__all__ = ["UNAVAILABLE_CODES", "ClientLimits", "Dynamo", "error_code", "open_client",
+           "open_store"]
 
 log = structlog.get_logger("dynaguard.store")
 T = TypeVar("T")
@@ -116,13 +119,26 @@ class Dynamo:
     """A DynamoDB client bound to one table, with outages mapped to ``StoreUnavailable``."""
 
     def __init__(self, client: DynamoDBClient, table: str,
-                 limits: ClientLimits | None = None) -> None:
+                 limits: ClientLimits | None = None, reader: GateReader | None = None) -> None:
         self.client = client
         self.table = table
         self.limits = limits or ClientLimits()
+        self.reader = reader
         self.calls = 0
         self.in_flight = 0
         self.shed = 0
+
+    async def get_attribute(self, key: dict[str, dict[str, str]], name: str) -> Any:
+        """One attribute of one item, read consistently (the per-request read): its raw
+        value, or None when the item or the attribute is absent. Sent directly
+        (:mod:`.gate_reader`) when a reader is attached, else through botocore; the
+        same limits and failure mapping either way."""
+        if self.reader is None:
+            found = await self.call(
+                self.client.get_item, TableName=self.table, Key=key, ConsistentRead=True,
+                ProjectionExpression="#a", ExpressionAttributeNames={"#a": name})
+            return found.get("Item", {}).get(name)
+        return await self.call(self.reader.get_attribute, key=key, name=name)
 
     async def call(self, operation: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
         """Run one client operation; outages raise, domain errors (conditions) propagate."""
@@ -161,6 +177,11 @@ def _client_config(limits: ClientLimits) -> AioConfig:
     )
 
 
+def _is_local(endpoint: str | None) -> bool:
+    return endpoint is not None and endpoint.startswith(
+        ("http://127.", "http://localhost", "http://[::1]"))
+
+
 @contextlib.asynccontextmanager
 async def open_client(endpoint: str | None, region: str,
                       limits: ClientLimits | None = None) -> Any:
@@ -170,10 +191,30 @@ async def open_client(endpoint: str | None, region: str,
     kwargs: dict[str, Any] = {"region_name": region, "config": _client_config(limits)}
     if endpoint is not None:
         kwargs["endpoint_url"] = endpoint
-        if endpoint.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        if _is_local(endpoint):
             # A local engine accepts any credentials; do not require real ones.
             kwargs.setdefault("aws_access_key_id", "local")
             kwargs.setdefault("aws_secret_access_key", "local")
     async with session.create_client("dynamodb", **kwargs) as client:
         install_retry_policy(client, limits.max_attempts)
         yield client
+
+
+@contextlib.asynccontextmanager
+async def open_store(endpoint: str | None, region: str, table: str,
+                     limits: ClientLimits | None = None) -> AsyncIterator[Dynamo]:
+    """The process's :class:`Dynamo`: the client, and the direct reader of the
+    per-request read beside it (signed with the same credential chain)."""
+    limits = limits or ClientLimits()
+    async with open_client(endpoint, region, limits) as client:
+        credentials: Any = (AioCredentials("local", "local") if _is_local(endpoint)
+                            else await get_session().get_credentials())
+        if credentials is None:  # every call fails the same way through botocore
+            yield Dynamo(client, table, limits)
+            return
+        async with open_gate_reader(
+                client, table, credentials=credentials,
+                connect_timeout=limits.connect_timeout, read_timeout=limits.read_timeout,
+                max_attempts=limits.max_attempts, max_in_flight=limits.max_in_flight,
+        ) as reader:
+            yield Dynamo(client, table, limits, reader)

@@ -116,11 +116,8 @@ class SessionRepository:
     async def state(self, user_id: str, sid: str) -> SessionState | None:
         """What the per-request check needs: one consistent read of one attribute of one
         item, the gate; None when the session is gone or revoked."""
-        found = await self.db.call(
-            self.db.client.get_item, TableName=self.db.table, Key=session_key(user_id, sid),
-            ConsistentRead=True, ProjectionExpression="#g", ExpressionAttributeNames=_GATE,
-        )
-        return parse_gate(found["Item"]) if "Item" in found else None
+        gate = await self.db.get_attribute(session_key(user_id, sid), "gate")
+        return parse_gate({"gate": gate}) if gate is not None else None
 
     async def get_with_user(
         self, user_id: str, sid: str
