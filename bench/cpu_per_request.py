@@ -24,15 +24,7 @@ import time
 from pathlib import Path
 
 from bench.load import closed_loop
-from bench.run import access_token, engine, seed_dynaguard, seed_peer, server
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+from bench.run import access_token, cpu_seconds, engine, seed_dynaguard, seed_peer, server
 
 
 def _engine_pid(port: str) -> int:

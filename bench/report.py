@@ -32,6 +32,16 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
 
+def _cpu_rows(fig: Figures) -> list[str]:
+    """CPU time per authenticated request, read from /proc over the same loops."""
+    d, p = fig.cpu_ms.get("dynaguard"), fig.cpu_ms.get("peer")
+    if not d or not p:
+        return []
+    return [f"| CPU per authenticated request, {part} (from /proc, same loops) "
+            f"| {d[part]:.2f} ms | {p[part]:.2f} ms | {_ratio(d[part], p[part])} |"
+            for part in ("service", "engine")]
+
+
 def _mib(kib: int) -> str:
     return f"{kib / 1024:.0f} MiB"
 
@@ -181,6 +191,7 @@ def render(fig: Figures, machine: dict[str, str], elapsed_s: float) -> str:
         f"| {_ratio(a.p50, p.p50)} |",
         f"| authenticated request latency p99 | {a.p99:.1f} ms | {p.p99:.1f} ms "
         f"| {_ratio(a.p99, p.p99)} |",
+        *_cpu_rows(fig),
         f"| login latency p50 (one at a time) | {ls.p50:.0f} ms | {lp.p50:.0f} ms "
         f"| {_ratio(ls.p50, lp.p50)} |",
         f"| login latency p99 (one at a time) | {ls.p99:.0f} ms | {lp.p99:.0f} ms "

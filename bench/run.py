@@ -100,6 +100,20 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 
     raise RuntimeError(f"{url} did not come up")
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (0 when it is not known)."""
+    if pid <= 0:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+ENGINE_PIDS: dict[str, int] = {}
+
+
 @contextlib.contextmanager
 def engine() -> Iterator[str]:
     port = free_port()
@@ -108,6 +122,7 @@ def engine() -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_http(f"http://127.0.0.1:{port}/moto-api/", proc)
+        ENGINE_PIDS[f"http://127.0.0.1:{port}"] = proc.pid
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -228,6 +243,9 @@ class Figures:
     remote_login: dict[str, Result] = field(default_factory=dict)
     scanner: ScanFigures | None = None
     load: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    engine_pid: int = 0
+    # per service: CPU ms per authenticated request of the service and of the engine
+    cpu_ms: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _add(into: dict[str, Result], name: str, result: Result) -> None:
@@ -246,10 +264,19 @@ async def measure_speed(fig: Figures, servers: dict[str, Server]) -> None:
     progress("authenticated requests")
     for name, srv in servers.items():  # warm both up before anything is timed
         await closed_loop(srv.base, me(name), concurrency=4, max_requests=100, max_seconds=5)
+    spent: dict[str, list[float]] = {name: [0.0, 0.0] for name in servers}
     for _ in range(rounds):  # interleaved, so drift in the shared machine hits both alike
         for name, srv in servers.items():
-            _add(fig.auth, name, await closed_loop(srv.base, me(name), concurrency=16,
-                                                   max_requests=cap, max_seconds=seconds))
+            before = cpu_seconds(srv.pid), cpu_seconds(fig.engine_pid)
+            result = await closed_loop(srv.base, me(name), concurrency=16,
+                                       max_requests=cap, max_seconds=seconds)
+            spent[name][0] += cpu_seconds(srv.pid) - before[0]
+            spent[name][1] += cpu_seconds(fig.engine_pid) - before[1]
+            _add(fig.auth, name, result)
+    for name, (service, engine_s) in spent.items():
+        count = max(1, fig.auth[name].requests)
+        fig.cpu_ms[name] = {"service": 1000 * service / count,
+                            "engine": 1000 * engine_s / count}
 
     progress("logins one at a time")
     for _ in range(8 if fig.quick else 20):  # one at a time: latency, not queueing
@@ -366,6 +393,7 @@ async def main(quick: bool, scanner: bool) -> Figures:
         with server("dynaguard", endpoint, tables["dynaguard"], kek, logs) as ours, \
                 server("peer", endpoint, tables["peer"], kek, logs) as peer:
             await seed_peer(peer)
+            fig.engine_pid = ENGINE_PIDS.get(endpoint, 0)
             progress("servers up")
             await measure_speed(fig, {"dynaguard": ours, "peer": peer})
         progress("fresh servers behind the counting (later: delaying) proxy")
