@@ -67,26 +67,22 @@ async def refresh(svc: Services, token: str) -> TokenPair:
         raise AuthenticationFailed
     session = await _live_session(svc, item.user_id, item.session_id)
     new_token = new_opaque_token()
-    try:
-        await svc.sessions.rotate(session, old_hash, hash_token(new_token),
-                                  svc.settings.refresh_idle_ttl)
-    except RefreshRace:
-        # Lost a race for this token: another holder spent it first. Treat it as reuse.
-        await _revoke_family(svc, session.id, session.user_id)
-        raise AuthenticationFailed from None
-    except AccountChanged:
-        # The account changed and its sessions are not all brought up to date yet (a
-        # change in flight, or one interrupted): finish that, then try once more with
-        # the session as it is now. Nothing was spent.
-        await svc.account_sync.push(session.user_id)
-        session = await _live_session(svc, item.user_id, item.session_id)
+    for retried in (False, True):
         try:
             await svc.sessions.rotate(session, old_hash, hash_token(new_token),
                                       svc.settings.refresh_idle_ttl)
+            break
         except RefreshRace:
+            # Lost a race for this token: another holder spent it first. Treat it as reuse.
             await _revoke_family(svc, session.id, session.user_id)
             raise AuthenticationFailed from None
         except AccountChanged:
-            raise AuthenticationFailed from None
+            if retried:
+                raise AuthenticationFailed from None
+            # The account changed and its sessions are not all brought up to date yet (a
+            # change in flight, or one interrupted): finish that, then try once more with
+            # the session as it is now. Nothing was spent.
+            await svc.account_sync.push(session.user_id)
+            session = await _live_session(svc, item.user_id, item.session_id)
     access = svc.tokens.issue_access(session.user_id, session.id, session.scopes, session.amr)
     return TokenPair(access, new_token, svc.settings.access_ttl)
