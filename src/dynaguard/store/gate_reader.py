@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -95,20 +96,13 @@ def sign_v4(*, credentials: Credentials, region: str, host: str, body: bytes,
     return headers
 
 
-_keys: dict[tuple[str, str, str], bytes] = {}
-
-
+@functools.lru_cache(maxsize=4)
 def _signing_key(secret: str, day: str, region: str) -> bytes:
-    """The day's derived key (four HMACs), kept for the day; a secret rotates it away."""
-    cache_key = (hashlib.sha256(secret.encode()).hexdigest(), day, region)
-    found = _keys.get(cache_key)
-    if found is None:
-        key = ("AWS4" + secret).encode()
-        for part in (day, region, "dynamodb", "aws4_request"):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-        _keys.clear()  # one entry: the current day and secret
-        _keys[cache_key] = found = key
-    return found
+    """The day's derived key (four HMACs), computed once per secret, day and region."""
+    key = ("AWS4" + secret).encode()
+    for part in (day, region, "dynamodb", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
 
 
 class _Retry(Exception):
